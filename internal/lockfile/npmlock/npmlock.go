@@ -1,0 +1,543 @@
+// Package npmlock reads npm's package-lock.json and npm-shrinkwrap.json,
+// lockfileVersion 1, 2 and 3, into a lockfile.Graph.
+//
+// Versions 2 and 3 are read from the flat "packages" map keyed by install
+// path; version 1 from the nested "dependencies" tree. Edges are found the
+// way Node.js finds a module: from the folder of the dependent, the nearest
+// node_modules/<name> walking up.
+package npmlock
+
+import (
+	"context"
+	"fmt"
+	"path"
+	"strings"
+
+	"github.com/vigil-sec/vigil/internal/lockfile"
+)
+
+// Reader reads package-lock.json and npm-shrinkwrap.json.
+type Reader struct{}
+
+var _ lockfile.Reader = Reader{}
+
+func (Reader) Name() string { return "package-lock" }
+
+// Matches accepts the two file names npm writes in a project folder. The
+// hidden node_modules/.package-lock.json is left to the node_modules reader,
+// which checks it against the tree; Parse reads it all the same.
+func (Reader) Matches(base string) bool {
+	return base == "package-lock.json" || base == "npm-shrinkwrap.json"
+}
+
+// ctxEvery is how many entries are read between checks of the context.
+const ctxEvery = 256
+
+// Parse reads the whole lockfile data found at file.
+func (Reader) Parse(ctx context.Context, file string, data []byte) (*lockfile.Graph, error) {
+	if len(data) > lockfile.MaxFileSize {
+		return nil, fmt.Errorf("%s: %d bytes: %w", file, len(data), lockfile.ErrTooLarge)
+	}
+	p := &parser{
+		ctx: ctx,
+		s:   newScanner(file, data),
+		// A package entry takes 300 to 600 bytes of JSON; sizing from the
+		// file avoids regrowing the big slices and the map.
+		index: make(map[string]int32, len(data)/400+8),
+	}
+	p.pkgs = make([]lockfile.Package, 0, len(data)/400+8)
+	p.info = make([]pkgInfo, 0, cap(p.pkgs))
+	g, err := p.parse()
+	if err != nil {
+		return nil, err
+	}
+	return g, nil
+}
+
+// pkgInfo is what the parser keeps about a package beyond lockfile.Package
+// until edges are resolved.
+type pkgInfo struct {
+	depStart, depEnd int32  // names this entry depends on, in parser.depNames
+	linkTarget       string // "resolved" of a link entry: the target folder key
+	hasName          bool   // the entry carried an explicit "name"
+}
+
+type parser struct {
+	ctx context.Context
+	s   *scanner
+
+	lockfileVersion int
+	versionOff      int
+	rootName        string
+
+	pkgs  []lockfile.Package
+	info  []pkgInfo
+	index map[string]int32 // lockfile key -> index into pkgs
+
+	root    *rootEntry
+	folders []int32 // packages that are folders inside the project: importers
+
+	depNames []string // arena of dependency names, ranges in pkgInfo
+	buf      []byte   // scratch for resolution keys
+	entries  int      // entries read, for context checks
+}
+
+// rootEntry is the "" entry of "packages": the project itself.
+type rootEntry struct {
+	name, version    string
+	depStart, depEnd int32
+}
+
+func (p *parser) parse() (*lockfile.Graph, error) {
+	s := p.s
+	top, err := s.object("'{': a package-lock.json is a JSON object")
+	if err != nil {
+		return nil, err
+	}
+	havePackages := false
+	depsOff := -1
+	for {
+		key, _, done, err := top.next()
+		if err != nil {
+			return nil, err
+		}
+		if done {
+			break
+		}
+		switch key {
+		case "lockfileVersion":
+			p.versionOff = s.pos
+			if s.peek() != '-' && (s.peek() < '0' || s.peek() > '9') {
+				return nil, s.expected("a number for \"lockfileVersion\"")
+			}
+			n, err := s.number()
+			if err != nil {
+				return nil, err
+			}
+			p.versionOff = s.pos - len(n)
+			switch n {
+			case "1", "2", "3":
+				p.lockfileVersion = int(n[0] - '0')
+			default:
+				pe := s.errorAt(p.versionOff, "unsupported lockfileVersion %s: Vigil reads lockfileVersion 1, 2 and 3", n)
+				pe.Err = lockfile.ErrUnsupported
+				return nil, pe
+			}
+		case "name":
+			if p.rootName, err = s.stringValue("name"); err != nil {
+				return nil, err
+			}
+		case "packages":
+			// Read at once: it is what versions 2 and 3 are made of. A
+			// version 1 file never has it; should one, it is dropped below.
+			if err := p.parsePackages(); err != nil {
+				return nil, err
+			}
+			havePackages = true
+		case "dependencies":
+			// Version 1's tree, which version 2 repeats for old npm. Only
+			// validated now; read later if there is no "packages".
+			depsOff = s.pos
+			if err := s.skip(); err != nil {
+				return nil, err
+			}
+		default:
+			if err := s.skip(); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if err := s.end(); err != nil {
+		return nil, err
+	}
+
+	g := &lockfile.Graph{File: s.file}
+	shrinkwrap := path.Base(strings.ReplaceAll(s.file, `\`, "/")) == "npm-shrinkwrap.json"
+	switch p.lockfileVersion {
+	case 0:
+		pe := &lockfile.ParseError{File: s.file, Msg: `no "lockfileVersion": not a package-lock.json written by npm 5 or later`}
+		pe.Err = lockfile.ErrUnsupported
+		return nil, pe
+	case 1:
+		g.Format = pick(shrinkwrap, lockfile.FormatShrinkwrapV1, lockfile.FormatPackageLockV1)
+	case 2:
+		g.Format = pick(shrinkwrap, lockfile.FormatShrinkwrapV2, lockfile.FormatPackageLockV2)
+	case 3:
+		g.Format = pick(shrinkwrap, lockfile.FormatShrinkwrapV3, lockfile.FormatPackageLockV3)
+	}
+
+	if p.lockfileVersion == 1 || (!havePackages && depsOff >= 0) {
+		p.reset()
+		if depsOff >= 0 {
+			s.pos = depsOff
+			if err := p.parseV1Tree("", 0); err != nil {
+				return nil, err
+			}
+		}
+		if err := p.ctx.Err(); err != nil {
+			return nil, err
+		}
+		p.buildV1(g)
+		return g, nil
+	}
+	if err := p.ctx.Err(); err != nil {
+		return nil, err
+	}
+	p.buildPackages(g)
+	return g, nil
+}
+
+func pick[T any](cond bool, a, b T) T {
+	if cond {
+		return a
+	}
+	return b
+}
+
+func (p *parser) reset() {
+	p.pkgs = p.pkgs[:0]
+	p.info = p.info[:0]
+	clear(p.index)
+	p.root = nil
+	p.folders = p.folders[:0]
+	p.depNames = p.depNames[:0]
+}
+
+// add records a package under its key; a repeated key replaces the earlier
+// entry, as JSON.parse keeps the last of duplicate keys.
+func (p *parser) add(pkg lockfile.Package, info pkgInfo) int32 {
+	if i, ok := p.index[pkg.Key]; ok {
+		p.pkgs[i], p.info[i] = pkg, info
+		return i
+	}
+	i := int32(len(p.pkgs))
+	p.index[pkg.Key] = i
+	p.pkgs = append(p.pkgs, pkg)
+	p.info = append(p.info, info)
+	return i
+}
+
+func (p *parser) tick() error {
+	p.entries++
+	if p.entries%ctxEvery == 0 {
+		return p.ctx.Err()
+	}
+	return nil
+}
+
+func (p *parser) location(off int) lockfile.Location {
+	line, col := p.s.position(off)
+	return lockfile.Location{File: p.s.file, Line: line, Column: col}
+}
+
+// depMap reads {"name": "range", …} and appends the names to depNames.
+func (p *parser) depMap() error {
+	s := p.s
+	o, err := s.object("an object of dependency names")
+	if err != nil {
+		return err
+	}
+	for {
+		name, _, done, err := o.next()
+		if err != nil || done {
+			return err
+		}
+		if err := s.skip(); err != nil { // the range; edges need only the name
+			return err
+		}
+		if name != "" {
+			p.depNames = append(p.depNames, name)
+		}
+	}
+}
+
+// parsePackages reads the "packages" map of lockfileVersion 2 and 3.
+func (p *parser) parsePackages() error {
+	s := p.s
+	o, err := s.object(`an object for "packages"`)
+	if err != nil {
+		return err
+	}
+	for {
+		key, off, done, err := o.next()
+		if err != nil || done {
+			return err
+		}
+		if err := p.tick(); err != nil {
+			return err
+		}
+		if err := p.parsePackage(key, off); err != nil {
+			return err
+		}
+	}
+}
+
+func (p *parser) parsePackage(key string, off int) error {
+	s := p.s
+	o, err := s.object("an object for a package entry")
+	if err != nil {
+		return err
+	}
+	pkg := lockfile.Package{Key: key}
+	info := pkgInfo{depStart: int32(len(p.depNames))}
+	var link bool
+	for {
+		field, _, done, err := o.next()
+		if err != nil {
+			return err
+		}
+		if done {
+			break
+		}
+		switch field {
+		case "version":
+			pkg.Version, err = s.stringValue(field)
+		case "resolved":
+			pkg.Resolved, err = s.stringValue(field)
+		case "integrity":
+			pkg.Integrity, err = s.stringValue(field)
+		case "name":
+			pkg.Name, err = s.stringValue(field)
+			info.hasName = true
+		case "link":
+			link, err = s.boolValue(field)
+		case "dev":
+			pkg.Dev, err = s.boolValue(field)
+		case "optional":
+			pkg.Optional, err = s.boolValue(field)
+		case "devOptional":
+			pkg.DevOptional, err = s.boolValue(field)
+		case "peer":
+			pkg.Peer, err = s.boolValue(field)
+		case "inBundle":
+			pkg.Bundled, err = s.boolValue(field)
+		case "dependencies", "devDependencies", "optionalDependencies", "peerDependencies":
+			err = p.depMap()
+		default:
+			err = s.skip()
+		}
+		if err != nil {
+			return err
+		}
+	}
+	info.depEnd = int32(len(p.depNames))
+
+	if key == "" {
+		p.root = &rootEntry{name: pkg.Name, version: pkg.Version, depStart: info.depStart, depEnd: info.depEnd}
+		return nil
+	}
+	pkg.Location = p.location(off)
+	keyName, inNodeModules := nameFromKey(key)
+	switch {
+	case inNodeModules && keyName == "":
+		return s.errorAt(off, "package key %q does not end in a package name", key)
+	case link:
+		pkg.Source = lockfile.SourceLink
+		pkg.Name = keyName
+		info.linkTarget = cleanFolder(pkg.Resolved)
+	case !inNodeModules:
+		// A folder: a workspace, or the target of a file: link. Inside the
+		// project it is the project's own code; outside (../lib) it is a
+		// local folder from elsewhere.
+		if outsideProject(key) {
+			pkg.Source = lockfile.SourceFile
+		} else {
+			pkg.Source = lockfile.SourceWorkspace
+		}
+		if pkg.Name == "" {
+			pkg.Name = path.Base(key) // replaced by a link's name when one points here
+		}
+	default:
+		pkg.Source = sourceOf(pkg.Resolved)
+		if pkg.Name == "" {
+			pkg.Name = keyName
+		} else if pkg.Name != keyName {
+			pkg.Alias = keyName // "foo": "npm:bar@1" installs bar at node_modules/foo
+		}
+	}
+	i := p.add(pkg, info)
+	if pkg.Source == lockfile.SourceWorkspace {
+		p.folders = append(p.folders, i)
+	}
+	return nil
+}
+
+// nameFromKey returns the package name at the end of a node_modules path
+// and whether key is one; a folder key (a workspace) returns false.
+func nameFromKey(key string) (name string, ok bool) {
+	if i := strings.LastIndex(key, "/node_modules/"); i >= 0 {
+		return key[i+len("/node_modules/"):], true
+	}
+	if rest, ok := strings.CutPrefix(key, "node_modules/"); ok {
+		return rest, true
+	}
+	return "", false
+}
+
+func outsideProject(folder string) bool {
+	return folder == ".." || strings.HasPrefix(folder, "../") || strings.HasPrefix(folder, "/") ||
+		(len(folder) > 1 && folder[1] == ':') // C:/…
+}
+
+// cleanFolder normalises a link's "resolved" into the key of its target.
+func cleanFolder(resolved string) string {
+	f := strings.ReplaceAll(strings.TrimPrefix(resolved, "file:"), `\`, "/")
+	if f == "" {
+		return ""
+	}
+	f = path.Clean(f)
+	if f == "." {
+		return ""
+	}
+	return f
+}
+
+// buildPackages resolves edges and importers for lockfileVersion 2 and 3.
+func (p *parser) buildPackages(g *lockfile.Graph) {
+	pkgs := p.pkgs
+	// One arena for every edge list: a package's Dependencies is a capped
+	// sub-slice, so a caller appending to it cannot clobber its neighbour.
+	arena := make([]int, 0, len(p.depNames)+len(pkgs))
+	edges := func(from string, start, end int32) []int {
+		begin := len(arena)
+	names:
+		for _, name := range p.depNames[start:end] {
+			j := p.resolve(from, name)
+			if j < 0 {
+				continue // a missing optional or peer dependency, or a stale entry
+			}
+			for _, k := range arena[begin:] {
+				if k == int(j) {
+					continue names
+				}
+			}
+			arena = append(arena, int(j))
+		}
+		return arena[begin:len(arena):len(arena)]
+	}
+
+	// Links take their version from their target, and a folder with no name
+	// of its own takes the name the link installs it under.
+	for i := range pkgs {
+		if pkgs[i].Source != lockfile.SourceLink {
+			continue
+		}
+		if j, ok := p.index[p.info[i].linkTarget]; ok {
+			pkgs[i].Version = pkgs[j].Version
+			if !p.info[j].hasName {
+				pkgs[j].Name = pkgs[i].Name
+			}
+		}
+	}
+	for i := range pkgs {
+		pkg := &pkgs[i]
+		info := &p.info[i]
+		if pkg.Source == lockfile.SourceLink {
+			if j, ok := p.index[info.linkTarget]; ok {
+				arena = append(arena, int(j))
+				pkg.Dependencies = arena[len(arena)-1 : len(arena) : len(arena)]
+			}
+			continue
+		}
+		if info.depEnd > info.depStart {
+			pkg.Dependencies = edges(pkg.Key, info.depStart, info.depEnd)
+		}
+	}
+
+	root := lockfile.Importer{Name: p.rootName}
+	if p.root != nil {
+		if p.root.name != "" {
+			root.Name = p.root.name
+		}
+		root.Dependencies = edges("", p.root.depStart, p.root.depEnd)
+	}
+	g.Importers = make([]lockfile.Importer, 0, 1+len(p.folders))
+	g.Importers = append(g.Importers, root)
+	for _, i := range p.folders {
+		g.Importers = append(g.Importers, lockfile.Importer{
+			Name:         pkgs[i].Name,
+			Path:         pkgs[i].Key,
+			Dependencies: pkgs[i].Dependencies,
+		})
+	}
+	for _, imp := range g.Importers {
+		for _, d := range imp.Dependencies {
+			pkgs[d].Direct = true
+		}
+	}
+	g.Packages = pkgs
+}
+
+// resolve finds the package that name means when required from the folder
+// from, as Node.js does: from/node_modules/name, then the same in each
+// parent folder, skipping folders that are themselves node_modules. A link
+// resolves to the folder it points at. It returns -1 when nothing matches.
+func (p *parser) resolve(from, name string) int32 {
+	// A folder outside the project (a file: link target) has its own
+	// node_modules outside the lockfile; it never sees the project's.
+	outside := outsideProject(from)
+	dir := from
+	for {
+		if dir == "" && outside {
+			return -1
+		}
+		if base := dir[strings.LastIndexByte(dir, '/')+1:]; base != "node_modules" {
+			b := p.buf[:0]
+			if dir != "" {
+				b = append(b, dir...)
+				b = append(b, '/')
+			}
+			b = append(b, "node_modules/"...)
+			b = append(b, name...)
+			p.buf = b
+			if i, ok := p.index[string(b)]; ok {
+				if t := p.info[i].linkTarget; t != "" {
+					if j, ok := p.index[t]; ok {
+						return j
+					}
+				}
+				return i
+			}
+		}
+		if dir == "" {
+			return -1
+		}
+		if k := strings.LastIndexByte(dir, '/'); k >= 0 {
+			dir = dir[:k]
+		} else {
+			dir = ""
+		}
+	}
+}
+
+// sourceOf classifies a "resolved" value. An empty one is a registry
+// package: npm leaves it out for registry tarballs when
+// omit-lockfile-registry-resolved is set, and for bundled packages.
+func sourceOf(resolved string) lockfile.Source {
+	switch {
+	case resolved == "":
+		return lockfile.SourceRegistry
+	case isGitSpec(resolved):
+		return lockfile.SourceGit
+	case strings.HasPrefix(resolved, "file:"):
+		return lockfile.SourceFile
+	case strings.HasPrefix(resolved, "https://") || strings.HasPrefix(resolved, "http://"):
+		// Registries serve tarballs at <registry>/<name>/-/<file>.tgz, npm's
+		// own and mirrors (Artifactory, Verdaccio, GitHub Packages) alike.
+		if strings.Contains(resolved, "/-/") {
+			return lockfile.SourceRegistry
+		}
+		return lockfile.SourceTarball
+	}
+	// A relative folder without "file:" (a link target written by hand).
+	return lockfile.SourceFile
+}
+
+func isGitSpec(s string) bool {
+	for _, prefix := range []string{"git+", "git:", "git@", "github:", "gitlab:", "bitbucket:", "gist:"} {
+		if strings.HasPrefix(s, prefix) {
+			return true
+		}
+	}
+	return false
+}
