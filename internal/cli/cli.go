@@ -29,7 +29,7 @@ type env struct {
 // Run executes vigil with args (without the program name) and returns the
 // process exit code.
 func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv}
+	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv, logger: slog.New(slog.DiscardHandler)}
 	root := newRoot(e)
 	root.SetArgs(args)
 	root.SetIn(stdin)

@@ -84,9 +84,9 @@ func runScan(cmd *cobra.Command, e *env, f scanFlags, args []string) error {
 	if err != nil {
 		return err
 	}
-	defer closeOut()
 	h, err := report.New(f.format, out, report.Options{Color: f.output == "" && isTerminal(e.stdout), Version: Version, MaxPaths: f.maxPaths})
 	if err != nil {
+		closeOut()
 		return usageError{err}
 	}
 	res, scanErr := scan.Run(cmd.Context(), scan.Options{
@@ -106,6 +106,10 @@ func runScan(cmd *cobra.Command, e *env, f scanFlags, args []string) error {
 		return scanErr
 	}
 	if err := h.Write(cmd.Context(), res); err != nil {
+		closeOut()
+		return fmt.Errorf("writing report: %w", err)
+	}
+	if err := closeOut(); err != nil {
 		return fmt.Errorf("writing report: %w", err)
 	}
 	if errors.Is(scanErr, scan.ErrNothingScanned) {
@@ -169,13 +173,15 @@ func loadConfig(path string, args []string) (*config.Config, error) {
 	return config.Default(), nil
 }
 
-func openOutput(e *env, path string) (io.Writer, func(), error) {
+// openOutput returns where a report goes and a close function whose error
+// must be checked: a full disk shows up when the file is closed.
+func openOutput(e *env, path string) (io.Writer, func() error, error) {
 	if path == "" {
-		return e.stdout, func() {}, nil
+		return e.stdout, func() error { return nil }, nil
 	}
 	f, err := os.Create(path)
 	if err != nil {
-		return nil, nil, fmt.Errorf("creating report file: %w", err)
+		return nil, nil, fmt.Errorf("creating output file: %w", err)
 	}
-	return f, func() { f.Close() }, nil
+	return f, f.Close, nil
 }

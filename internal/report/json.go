@@ -176,6 +176,13 @@ func buildJSON(ctx context.Context, r *scan.Result, opts Options) (*jsonReport, 
 			Workspaces:   nonNil(f.Workspaces),
 			Findings:     make([]jsonFinding, 0, len(f.Findings)),
 		}
+		switch {
+		case f.Status == scan.StatusError && jf.Error == "":
+			// The schema promises a reason with every failed file.
+			jf.Error = "unknown error"
+		case f.Status != scan.StatusError:
+			jf.Error = ""
+		}
 		for j := range f.Findings {
 			jf.Findings = append(jf.Findings, jsonFindingOf(f, &f.Findings[j]))
 		}

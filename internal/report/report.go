@@ -127,8 +127,12 @@ func kindOrder(k scan.Kind) int {
 // each sorted malware, vulnerabilities (most severe first), hygiene, then by
 // id. An id ignored in one lockfile but not another lands in both lists.
 func groupFindings(ctx context.Context, r *scan.Result) (active, ignored []*group, err error) {
+	// The kind is part of the key because one id can carry two kinds:
+	// VGL-BLOCK is malware for a critical blocklist entry and a
+	// vulnerability for a lesser one.
 	type key struct {
 		id      string
+		kind    scan.Kind
 		ignored bool
 	}
 	byKey := map[key]*group{}
@@ -140,7 +144,7 @@ func groupFindings(ctx context.Context, r *scan.Result) (active, ignored []*grou
 		file := &r.Files[fi]
 		for i := range file.Findings {
 			f := &file.Findings[i]
-			k := key{f.ID, f.Ignored != ""}
+			k := key{f.ID, f.Kind, f.Ignored != ""}
 			g := byKey[k]
 			if g == nil {
 				g = &group{id: f.ID, kind: f.Kind, severity: normSeverity(f.Severity), summary: f.Summary, ignored: k.ignored}
@@ -149,10 +153,6 @@ func groupFindings(ctx context.Context, r *scan.Result) (active, ignored []*grou
 			}
 			if f.Severity.Rank() > g.severity.Rank() {
 				g.severity = f.Severity
-			}
-			// Malware outranks any other kind recorded under the same id.
-			if kindOrder(f.Kind) < kindOrder(g.kind) {
-				g.kind = f.Kind
 			}
 			if g.summary == "" {
 				g.summary = f.Summary
@@ -272,7 +272,7 @@ func summaryLine(c counts) string {
 	} else {
 		var parts []string
 		if c.malware > 0 {
-			parts = append(parts, plural(c.malware, "malware package", "malware packages"))
+			parts = append(parts, plural(c.malware, "malware finding", "malware findings"))
 		}
 		if c.vulns > 0 {
 			var sev []string
@@ -337,6 +337,19 @@ func place(o occurrence) string {
 		return fmt.Sprintf("%s:%d", fileOf(o), o.f.Location.Line)
 	}
 	return fileOf(o)
+}
+
+// failureText explains a file that could not be read. Parse errors
+// already start with the path; other errors get it added.
+func failureText(f *scan.FileResult) string {
+	msg := f.Error
+	if msg == "" {
+		msg = "unknown error"
+	}
+	if !strings.HasPrefix(msg, f.Path) {
+		msg = f.Path + ": " + msg
+	}
+	return msg + " — its packages were not checked"
 }
 
 // fixText says what to do about a finding, preferring the advisory's or

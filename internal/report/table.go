@@ -172,11 +172,7 @@ func (t *table) files(r *scan.Result) {
 		if f.Status != scan.StatusError {
 			continue
 		}
-		msg := sanitize(f.Error)
-		if msg == "" {
-			msg = "unknown error"
-		}
-		for _, line := range wrapWords(sanitize(f.Path)+" could not be read, so its packages were not checked: "+msg, "  ✗ ", "    ", t.opts.Width) {
+		for _, line := range wrapWords(sanitize(failureText(f)), "  ✗ ", "    ", t.opts.Width) {
 			t.println(t.style(sgrRed, line))
 		}
 	}
@@ -199,22 +195,39 @@ func severityColor(s scan.Severity) string {
 func (t *table) group(g *group) {
 	t.println("")
 	id, sev := sanitize(g.id), severityLabel(g.severity)
-	lines := wrapWords(id+"  "+sev+"  "+sanitize(g.summary), "", "    ", t.opts.Width)
-	// The first line starts with the id and label exactly as laid out above;
-	// colour them without changing the wrapping computed on plain text.
-	first := lines[0]
-	if strings.HasPrefix(first, id+"  "+sev) {
-		first = t.style(sgrBold, id) + "  " + t.style(severityColor(g.severity), sev) + first[len(id)+2+len(sev):]
-	}
-	t.println(first)
-	for _, l := range lines[1:] {
-		t.println(l)
+	lead := id + "  " + sev + "  "
+	lines := wrapWords(sanitize(g.summary), lead, "    ", t.opts.Width)
+	// Colour the id and label after wrapping, which counted plain text.
+	lines[0] = t.style(sgrBold, id) + "  " + t.style(severityColor(g.severity), sev) + "  " + strings.TrimPrefix(lines[0], lead)
+	for _, l := range lines {
+		t.println(strings.TrimRight(l, " "))
 	}
 	if t.opts.Verbose {
 		t.verboseDetails(g.occ[0].f)
 	}
+	// One fix for the whole group when every occurrence shares it (the
+	// same malware in three lockfiles), else one per occurrence.
+	shared := fixText(g.occ[0].f)
+	for _, o := range g.occ[1:] {
+		if fixText(o.f) != shared {
+			shared = ""
+			break
+		}
+	}
 	for _, o := range g.occ {
-		t.occurrence(g, o)
+		t.occurrence(g, o, shared == "")
+	}
+	if shared != "" {
+		t.fix(shared, "  ")
+	}
+}
+
+func (t *table) fix(fix, indent string) {
+	for i, l := range wrapWords(sanitize(fix), indent+"Fix: ", indent+"     ", t.opts.Width) {
+		if i == 0 {
+			l = indent + t.style(sgrGreen, "Fix:") + strings.TrimPrefix(l, indent+"Fix:")
+		}
+		t.println(l)
 	}
 }
 
@@ -236,7 +249,7 @@ func (t *table) wrapped(text, first, rest string) {
 	}
 }
 
-func (t *table) occurrence(g *group, o occurrence) {
+func (t *table) occurrence(g *group, o occurrence, withFix bool) {
 	f := o.f
 	pkg := sanitize(f.Package.String())
 	line := "  " + t.style(sgrBold, pkg)
@@ -257,20 +270,15 @@ func (t *table) occurrence(g *group, o occurrence) {
 	}
 	for i, p := range paths {
 		if i == limit {
-			t.println(t.style(sgrDim, fmt.Sprintf("    … %s more", plural(len(paths)-limit, "path", "paths"))))
+			t.println(t.style(sgrDim, fmt.Sprintf("    … %s", plural(len(paths)-limit, "more path", "more paths"))))
 			break
 		}
 		for _, l := range wrapPath(sanitizePath(p), "    ", "      ", t.opts.Width) {
 			t.println(l)
 		}
 	}
-	if fix := fixText(f); fix != "" {
-		for i, l := range wrapWords("Fix: "+sanitize(fix), "    ", "         ", t.opts.Width) {
-			if i == 0 {
-				l = "    " + t.style(sgrGreen, "Fix:") + strings.TrimPrefix(l, "    Fix:")
-			}
-			t.println(l)
-		}
+	if fix := fixText(f); withFix && fix != "" {
+		t.fix(fix, "    ")
 	}
 }
 
@@ -291,6 +299,9 @@ func (t *table) ignoredGroups(gs []*group) {
 	for _, g := range gs {
 		for _, o := range g.occ {
 			line := fmt.Sprintf("  %s  %s  %s  %s", sanitize(g.id), string(normSeverity(o.f.Severity)), sanitize(o.f.Package.String()), sanitize(place(o)))
+			if o.f.Dev {
+				line += "  (dev)"
+			}
 			t.println(t.style(sgrDim, line))
 			for _, l := range wrapWords("reason: "+sanitize(o.f.Ignored), "    ", "            ", t.opts.Width) {
 				t.println(t.style(sgrDim, l))
@@ -304,7 +315,7 @@ func (t *table) unusedIgnores(ids []string) {
 		return
 	}
 	t.println("")
-	t.println(t.style(sgrYellow, "UNUSED IGNORES — these vigil.yaml entries matched nothing; remove them"))
+	t.println(t.style(sgrYellow, "UNUSED IGNORES in vigil.yaml — remove or renew them"))
 	for _, id := range ids {
 		t.println("  " + sanitize(id))
 	}

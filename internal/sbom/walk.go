@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/vigil-sec/vigil/internal/lockfile"
 )
@@ -43,13 +44,8 @@ func (w *walker) offset() int { return w.base + int(w.dec.InputOffset()) }
 // with the next token.
 func (w *walker) valueStart() int {
 	off := w.offset()
-	for off < len(w.data) {
-		switch w.data[off] {
-		case ' ', '\t', '\r', '\n', ',', ':':
-			off++
-			continue
-		}
-		break
+	for off < len(w.data) && (isSpace(w.data[off]) || w.data[off] == ',' || w.data[off] == ':') {
+		off++
 	}
 	return off
 }
@@ -84,7 +80,13 @@ func (w *walker) errorAt(off int, format string, args ...any) *lockfile.ParseErr
 func (w *walker) decodeError(err error, off int, what, want string) error {
 	var typeErr *json.UnmarshalTypeError
 	if errors.As(err, &typeErr) {
-		return w.errorAt(off, "%s: expected %s, found a JSON %s", what, want, typeErr.Value)
+		if typeErr.Field == "" {
+			return w.errorAt(off, "%s: expected %s, found a JSON %s", what, want, typeErr.Value)
+		}
+		// Deep inside a value decoded in one go (a dependencies section of
+		// thousands of entries), point at the offending element itself.
+		return w.errorAt(w.typeErrorOffset(off, typeErr), "%s: expected %s, found a JSON %s at %q",
+			what, want, typeErr.Value, typeErr.Field)
 	}
 	var skip skipValue
 	uerr := json.Unmarshal(w.data[w.base:], &skip)
@@ -106,17 +108,73 @@ func (w *walker) decodeError(err error, off int, what, want string) error {
 	return pe
 }
 
+// typeErrorOffset locates the value a type error is about. The decoder
+// reports the offset just past it (just past the opening bracket for an
+// object or array), counted from where its input for this Decode began:
+// right after the separator or bracket that precedes the value at start.
+// The result is clamped to the value, so a different reading of the
+// offset by a future Go release can only make it less precise.
+func (w *walker) typeErrorOffset(start int, e *json.UnmarshalTypeError) int {
+	base := start
+	for base > w.base && isSpace(w.data[base-1]) {
+		base--
+	}
+	end := base + int(e.Offset)
+	if end <= start || end > len(w.data) {
+		return start
+	}
+	if e.Value == "object" || e.Value == "array" {
+		return end - 1
+	}
+	i := end - 1 // the last byte of the literal
+	if w.data[i] == '"' {
+		for i--; i > start; i-- {
+			if w.data[i] == '"' && evenBackslashes(w.data[start:i]) {
+				return i
+			}
+		}
+		return start
+	}
+	for i > start && !isSpace(w.data[i-1]) && strings.IndexByte(",:[{", w.data[i-1]) < 0 {
+		i--
+	}
+	return i
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
+
+// evenBackslashes reports whether b ends in an even number of backslashes,
+// i.e. whether a quote after it is not escaped.
+func evenBackslashes(b []byte) bool {
+	n := 0
+	for i := len(b) - 1; i >= 0 && b[i] == '\\'; i-- {
+		n++
+	}
+	return n%2 == 0
+}
+
 // skipValue consumes a value without building it; the decoder still checks
 // its syntax.
 type skipValue struct{}
 
 func (*skipValue) UnmarshalJSON([]byte) error { return nil }
 
-func (w *walker) skip(what string) error {
+// The value readers below name what they read by the enclosing value
+// (what, "components[3]", "" at the top) and the key; the two are joined
+// only for an error message, so reading allocates nothing for names.
+
+func join(what, key string) string {
+	if what == "" {
+		return key
+	}
+	return what + "." + key
+}
+
+func (w *walker) skip(what, key string) error {
 	off := w.valueStart()
 	var s skipValue
 	if err := w.dec.Decode(&s); err != nil {
-		return w.decodeError(err, off, what, "a JSON value")
+		return w.decodeError(err, off, join(what, key), "a JSON value")
 	}
 	return nil
 }
@@ -124,18 +182,18 @@ func (w *walker) skip(what string) error {
 // decode reads the next value into v. Our targets (strings, slices of
 // small structs) read JSON null as their zero value, which is how
 // producers write "absent".
-func (w *walker) decode(v any, what, want string) error {
+func (w *walker) decode(v any, what, key, want string) error {
 	off := w.valueStart()
 	if err := w.dec.Decode(v); err != nil {
-		return w.decodeError(err, off, what, want)
+		return w.decodeError(err, off, join(what, key), want)
 	}
 	return nil
 }
 
 // str reads a string value; null reads as "".
-func (w *walker) str(what string) (string, error) {
+func (w *walker) str(what, key string) (string, error) {
 	var s string
-	err := w.decode(&s, what, "a string")
+	err := w.decode(&s, what, key, "a string")
 	return s, err
 }
 

@@ -20,10 +20,7 @@ import (
 )
 
 // Advisories is what a scan needs of an advisory database.
-type Advisories interface {
-	Match(name, version string) ([]advisory.Match, error)
-	Info() advisory.Info
-}
+type Advisories = advisory.Matcher
 
 // Options configure one scan.
 type Options struct {

@@ -31,10 +31,13 @@ type scanner struct {
 	pos   int
 	depth int
 
-	// line counting is incremental because offsets are visited nearly in
-	// order; lineOff/line is the last known (offset, line) pair.
-	lineOff int
-	line    int
+	// Line counting is incremental because offsets are visited nearly in
+	// order: lineOff is the last offset asked about, line its line and
+	// lineStart the offset where that line starts. Each byte is looked at
+	// once however long the lines (a minified lockfile is one line).
+	lineOff   int
+	line      int
+	lineStart int
 }
 
 func newScanner(file string, data []byte) *scanner {
@@ -45,16 +48,17 @@ func newScanner(file string, data []byte) *scanner {
 
 // position returns the 1-based line and column of byte offset off.
 func (s *scanner) position(off int) (line, col int) {
-	if off > len(s.src) {
-		off = len(s.src)
-	}
+	off = min(off, len(s.src))
 	if off < s.lineOff {
-		s.lineOff, s.line = 0, 1
+		s.lineOff, s.line, s.lineStart = 0, 1, 0
 	}
-	s.line += strings.Count(s.src[s.lineOff:off], "\n")
+	seg := s.src[s.lineOff:off]
+	if n := strings.Count(seg, "\n"); n > 0 {
+		s.line += n
+		s.lineStart = s.lineOff + strings.LastIndexByte(seg, '\n') + 1
+	}
 	s.lineOff = off
-	start := strings.LastIndexByte(s.src[:off], '\n') + 1
-	return s.line, off - start + 1
+	return s.line, off - s.lineStart + 1
 }
 
 func (s *scanner) errorAt(off int, format string, args ...any) *lockfile.ParseError {
@@ -92,14 +96,42 @@ func (s *scanner) expected(what string) *lockfile.ParseError {
 }
 
 func (s *scanner) ws() {
-	for s.pos < len(s.src) {
-		switch s.src[s.pos] {
-		case ' ', '\n', '\t', '\r':
-			s.pos++
+	i := s.pos
+	for i < len(s.src) {
+		switch s.src[i] {
+		case ' ':
+			// Indentation comes in runs of spaces: take them 8 at a time.
+			i++
+			for i+8 <= len(s.src) && load64(s.src, i) == 0x2020202020202020 {
+				i += 8
+			}
+		case '\n', '\t', '\r':
+			i++
 		default:
+			s.pos = i
 			return
 		}
 	}
+	s.pos = i
+}
+
+// load64 reads 8 bytes of s at i, little-endian; the compiler turns it into
+// one load.
+func load64(s string, i int) uint64 {
+	s = s[i : i+8]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+}
+
+// plainASCII reports whether all 8 bytes in x are ASCII that neither ends
+// nor escapes a string nor is a control character. This is SWAR: in
+// (v-lsb)&^v&msb a byte's high bit is set where v's byte is zero (or
+// below n for v-lsb*n), and the "any byte" answer is exact.
+func plainASCII(x uint64) bool {
+	const lsb, msb = 0x0101010101010101, 0x8080808080808080
+	q := x ^ (lsb * '"')
+	b := x ^ (lsb * '\\')
+	return ((q-lsb)&^q|(b-lsb)&^b|(x-lsb*0x20)&^x|x)&msb == 0
 }
 
 // peek skips white space and returns the next byte, or 0 at the end.
@@ -113,7 +145,7 @@ func (s *scanner) peek() byte {
 
 // end checks that nothing but white space follows the top-level value.
 func (s *scanner) end() error {
-	if s.peek() != 0 {
+	if s.ws(); s.pos < len(s.src) {
 		return s.expected("end of file after the top-level object")
 	}
 	return nil
@@ -171,24 +203,38 @@ func (o *object) next() (key string, off int, done bool, err error) {
 }
 
 // str reads a string at the current position (which must be '"').
+//
+// Invalid UTF-8 becomes U+FFFD, byte by byte, as encoding/json does (and
+// as Node.js does reading the file), so names read here are names npm sees.
 func (s *scanner) str() (string, error) {
 	start := s.pos + 1
-	for i := start; i < len(s.src); i++ {
+	i := start
+	// Lockfile strings are ASCII without escapes: 8 bytes at a time.
+	for i+8 <= len(s.src) && plainASCII(load64(s.src, i)) {
+		i += 8
+	}
+	ascii := true
+	for ; i < len(s.src); i++ {
 		switch c := s.src[i]; {
 		case c == '"':
+			if !ascii && !utf8.ValidString(s.src[start:i]) {
+				return s.strSlow(start)
+			}
 			s.pos = i + 1
 			return s.src[start:i], nil
 		case c == '\\':
 			return s.strSlow(start)
 		case c < 0x20:
 			return "", s.errorAt(i, "control character %#02x in string", c)
+		case c >= 0x80:
+			ascii = false
 		}
 	}
 	return "", s.errorAt(s.pos, "string is not terminated")
 }
 
-// strSlow decodes a string with escapes, the rare case in lockfiles.
-// Invalid surrogates become U+FFFD, as encoding/json does.
+// strSlow decodes a string with escapes or invalid UTF-8, both rare in
+// lockfiles. Invalid surrogates become U+FFFD, as encoding/json does.
 func (s *scanner) strSlow(start int) (string, error) {
 	var b strings.Builder
 	i := start
@@ -200,6 +246,15 @@ func (s *scanner) strSlow(start int) (string, error) {
 			return b.String(), nil
 		case c < 0x20:
 			return "", s.errorAt(i, "control character %#02x in string", c)
+		case c >= 0x80:
+			r, size := utf8.DecodeRuneInString(s.src[i:])
+			if r == utf8.RuneError && size == 1 {
+				b.WriteRune(utf8.RuneError)
+			} else {
+				b.WriteString(s.src[i : i+size])
+			}
+			i += size
+			continue
 		case c != '\\':
 			b.WriteByte(c)
 			i++

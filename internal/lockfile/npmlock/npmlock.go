@@ -47,11 +47,7 @@ func (Reader) Parse(ctx context.Context, file string, data []byte) (*lockfile.Gr
 	}
 	p.pkgs = make([]lockfile.Package, 0, len(data)/400+8)
 	p.info = make([]pkgInfo, 0, cap(p.pkgs))
-	g, err := p.parse()
-	if err != nil {
-		return nil, err
-	}
-	return g, nil
+	return p.parse()
 }
 
 // pkgInfo is what the parser keeps about a package beyond lockfile.Package
@@ -59,7 +55,12 @@ func (Reader) Parse(ctx context.Context, file string, data []byte) (*lockfile.Gr
 type pkgInfo struct {
 	depStart, depEnd int32  // names this entry depends on, in parser.depNames
 	linkTarget       string // "resolved" of a link entry: the target folder key
-	hasName          bool   // the entry carried an explicit "name"
+	hasChildren      bool   // some key is under this one's node_modules
+	// dirLen is the length of the key's prefix naming the folder whose
+	// node_modules holds the package; 0 for the project's own node_modules
+	// and for folders.
+	dirLen  int32
+	hasName bool // the entry carried an explicit "name"
 }
 
 type parser struct {
@@ -67,24 +68,27 @@ type parser struct {
 	s   *scanner
 
 	lockfileVersion int
-	versionOff      int
 	rootName        string
 
 	pkgs  []lockfile.Package
 	info  []pkgInfo
 	index map[string]int32 // lockfile key -> index into pkgs
+	// nested holds every folder that has a node_modules with entries in
+	// it, so that resolution looks up only folders that can hold a match.
+	nested map[string]bool
 
 	root    *rootEntry
 	folders []int32 // packages that are folders inside the project: importers
 
 	depNames []string // arena of dependency names, ranges in pkgInfo
+	arena    []int    // backing array of every Dependencies slice
 	buf      []byte   // scratch for resolution keys
 	entries  int      // entries read, for context checks
 }
 
 // rootEntry is the "" entry of "packages": the project itself.
 type rootEntry struct {
-	name, version    string
+	name             string
 	depStart, depEnd int32
 }
 
@@ -94,7 +98,7 @@ func (p *parser) parse() (*lockfile.Graph, error) {
 	if err != nil {
 		return nil, err
 	}
-	havePackages := false
+	havePackages, v1Read := false, false
 	depsOff := -1
 	for {
 		key, _, done, err := top.next()
@@ -106,20 +110,19 @@ func (p *parser) parse() (*lockfile.Graph, error) {
 		}
 		switch key {
 		case "lockfileVersion":
-			p.versionOff = s.pos
-			if s.peek() != '-' && (s.peek() < '0' || s.peek() > '9') {
+			if c := s.peek(); c != '-' && (c < '0' || c > '9') {
 				return nil, s.expected("a number for \"lockfileVersion\"")
 			}
+			off := s.pos
 			n, err := s.number()
 			if err != nil {
 				return nil, err
 			}
-			p.versionOff = s.pos - len(n)
 			switch n {
 			case "1", "2", "3":
 				p.lockfileVersion = int(n[0] - '0')
 			default:
-				pe := s.errorAt(p.versionOff, "unsupported lockfileVersion %s: Vigil reads lockfileVersion 1, 2 and 3", n)
+				pe := s.errorAt(off, "unsupported lockfileVersion %s: Vigil reads lockfileVersion 1, 2 and 3", n)
 				pe.Err = lockfile.ErrUnsupported
 				return nil, pe
 			}
@@ -129,14 +132,30 @@ func (p *parser) parse() (*lockfile.Graph, error) {
 			}
 		case "packages":
 			// Read at once: it is what versions 2 and 3 are made of. A
-			// version 1 file never has it; should one, it is dropped below.
+			// version 1 file never has it; should one, it is dropped.
+			if p.lockfileVersion == 1 {
+				if err := s.skip(); err != nil {
+					return nil, err
+				}
+				break
+			}
 			if err := p.parsePackages(); err != nil {
 				return nil, err
 			}
 			havePackages = true
 		case "dependencies":
-			// Version 1's tree, which version 2 repeats for old npm. Only
-			// validated now; read later if there is no "packages".
+			// Version 1's tree, which version 2 repeats for old npm. npm
+			// writes lockfileVersion first: a version 1 tree is read at
+			// once, anything else only validated and read later if there
+			// is no "packages".
+			if p.lockfileVersion == 1 && !v1Read {
+				p.reset()
+				if err := p.parseV1Tree(""); err != nil {
+					return nil, err
+				}
+				v1Read = true
+				break
+			}
 			depsOff = s.pos
 			if err := s.skip(); err != nil {
 				return nil, err
@@ -166,11 +185,18 @@ func (p *parser) parse() (*lockfile.Graph, error) {
 		g.Format = pick(shrinkwrap, lockfile.FormatShrinkwrapV3, lockfile.FormatPackageLockV3)
 	}
 
+	if v1Read && depsOff < 0 {
+		if err := p.ctx.Err(); err != nil {
+			return nil, err
+		}
+		p.buildV1(g)
+		return g, nil
+	}
 	if p.lockfileVersion == 1 || (!havePackages && depsOff >= 0) {
 		p.reset()
 		if depsOff >= 0 {
 			s.pos = depsOff
-			if err := p.parseV1Tree("", 0); err != nil {
+			if err := p.parseV1Tree(""); err != nil {
 				return nil, err
 			}
 		}
@@ -205,16 +231,16 @@ func (p *parser) reset() {
 
 // add records a package under its key; a repeated key replaces the earlier
 // entry, as JSON.parse keeps the last of duplicate keys.
-func (p *parser) add(pkg lockfile.Package, info pkgInfo) int32 {
+func (p *parser) add(pkg lockfile.Package, info pkgInfo) (i int32, isNew bool) {
 	if i, ok := p.index[pkg.Key]; ok {
 		p.pkgs[i], p.info[i] = pkg, info
-		return i
+		return i, false
 	}
-	i := int32(len(p.pkgs))
+	i = int32(len(p.pkgs))
 	p.index[pkg.Key] = i
 	p.pkgs = append(p.pkgs, pkg)
 	p.info = append(p.info, info)
-	return i
+	return i, true
 }
 
 func (p *parser) tick() error {
@@ -323,7 +349,7 @@ func (p *parser) parsePackage(key string, off int) error {
 	info.depEnd = int32(len(p.depNames))
 
 	if key == "" {
-		p.root = &rootEntry{name: pkg.Name, version: pkg.Version, depStart: info.depStart, depEnd: info.depEnd}
+		p.root = &rootEntry{name: pkg.Name, depStart: info.depStart, depEnd: info.depEnd}
 		return nil
 	}
 	pkg.Location = p.location(off)
@@ -348,15 +374,15 @@ func (p *parser) parsePackage(key string, off int) error {
 			pkg.Name = path.Base(key) // replaced by a link's name when one points here
 		}
 	default:
-		pkg.Source = sourceOf(pkg.Resolved)
+		info.dirLen = int32(max(len(key)-len(keyName)-len("/node_modules/"), 0))
+		pkg.Source = SourceOf(pkg.Resolved)
 		if pkg.Name == "" {
 			pkg.Name = keyName
 		} else if pkg.Name != keyName {
 			pkg.Alias = keyName // "foo": "npm:bar@1" installs bar at node_modules/foo
 		}
 	}
-	i := p.add(pkg, info)
-	if pkg.Source == lockfile.SourceWorkspace {
+	if i, isNew := p.add(pkg, info); isNew && pkg.Source == lockfile.SourceWorkspace {
 		p.folders = append(p.folders, i)
 	}
 	return nil
@@ -395,27 +421,8 @@ func cleanFolder(resolved string) string {
 // buildPackages resolves edges and importers for lockfileVersion 2 and 3.
 func (p *parser) buildPackages(g *lockfile.Graph) {
 	pkgs := p.pkgs
-	// One arena for every edge list: a package's Dependencies is a capped
-	// sub-slice, so a caller appending to it cannot clobber its neighbour.
-	arena := make([]int, 0, len(p.depNames)+len(pkgs))
-	edges := func(from string, start, end int32) []int {
-		begin := len(arena)
-	names:
-		for _, name := range p.depNames[start:end] {
-			j := p.resolve(from, name)
-			if j < 0 {
-				continue // a missing optional or peer dependency, or a stale entry
-			}
-			for _, k := range arena[begin:] {
-				if k == int(j) {
-					continue names
-				}
-			}
-			arena = append(arena, int(j))
-		}
-		return arena[begin:len(arena):len(arena)]
-	}
-
+	p.arena = make([]int, 0, len(p.depNames)+len(pkgs))
+	p.markNested()
 	// Links take their version from their target, and a folder with no name
 	// of its own takes the name the link installs it under.
 	for i := range pkgs {
@@ -433,14 +440,14 @@ func (p *parser) buildPackages(g *lockfile.Graph) {
 		pkg := &pkgs[i]
 		info := &p.info[i]
 		if pkg.Source == lockfile.SourceLink {
-			if j, ok := p.index[info.linkTarget]; ok {
-				arena = append(arena, int(j))
-				pkg.Dependencies = arena[len(arena)-1 : len(arena) : len(arena)]
+			if j, ok := p.index[info.linkTarget]; ok && int(j) != i {
+				p.arena = append(p.arena, int(j))
+				pkg.Dependencies = p.arena[len(p.arena)-1 : len(p.arena) : len(p.arena)]
 			}
 			continue
 		}
 		if info.depEnd > info.depStart {
-			pkg.Dependencies = edges(pkg.Key, info.depStart, info.depEnd)
+			pkg.Dependencies = p.edges(int32(i), pkg.Key, info.depStart, info.depEnd)
 		}
 	}
 
@@ -449,7 +456,7 @@ func (p *parser) buildPackages(g *lockfile.Graph) {
 		if p.root.name != "" {
 			root.Name = p.root.name
 		}
-		root.Dependencies = edges("", p.root.depStart, p.root.depEnd)
+		root.Dependencies = p.edges(-1, "", p.root.depStart, p.root.depEnd)
 	}
 	g.Importers = make([]lockfile.Importer, 0, 1+len(p.folders))
 	g.Importers = append(g.Importers, root)
@@ -460,19 +467,66 @@ func (p *parser) buildPackages(g *lockfile.Graph) {
 			Dependencies: pkgs[i].Dependencies,
 		})
 	}
-	for _, imp := range g.Importers {
+	markDirect(g.Importers, pkgs)
+	g.Packages = pkgs
+}
+
+func markDirect(importers []lockfile.Importer, pkgs []lockfile.Package) {
+	for _, imp := range importers {
 		for _, d := range imp.Dependencies {
 			pkgs[d].Direct = true
 		}
 	}
-	g.Packages = pkgs
+}
+
+// edges resolves the names depNames[start:end] required by package self
+// (-1 for the root) from folder from
+// into a deduplicated edge list. All lists share one arena: each is a
+// capped sub-slice, so a caller appending to one cannot clobber the next.
+func (p *parser) edges(self int32, from string, start, end int32) []int {
+	begin := len(p.arena)
+names:
+	for _, name := range p.depNames[start:end] {
+		j := p.resolve(self, from, name)
+		if j < 0 || j == self {
+			// A missing optional or peer dependency, or a stale entry; or a
+			// package requiring its own name, which adds nothing to a path.
+			continue
+		}
+		for _, k := range p.arena[begin:] {
+			if k == int(j) {
+				continue names
+			}
+		}
+		p.arena = append(p.arena, int(j))
+	}
+	if len(p.arena) == begin {
+		return nil
+	}
+	return p.arena[begin:len(p.arena):len(p.arena)]
+}
+
+// markNested fills nested with every folder that has entries in its
+// node_modules, and sets hasChildren on the packages among them.
+func (p *parser) markNested() {
+	p.nested = make(map[string]bool)
+	for i := range p.pkgs {
+		if n := p.info[i].dirLen; n > 0 {
+			p.nested[p.pkgs[i].Key[:n]] = true
+		}
+	}
+	for dir := range p.nested {
+		if j, ok := p.index[dir]; ok {
+			p.info[j].hasChildren = true
+		}
+	}
 }
 
 // resolve finds the package that name means when required from the folder
 // from, as Node.js does: from/node_modules/name, then the same in each
 // parent folder, skipping folders that are themselves node_modules. A link
 // resolves to the folder it points at. It returns -1 when nothing matches.
-func (p *parser) resolve(from, name string) int32 {
+func (p *parser) resolve(self int32, from, name string) int32 {
 	// A folder outside the project (a file: link target) has its own
 	// node_modules outside the lockfile; it never sees the project's.
 	outside := outsideProject(from)
@@ -481,7 +535,16 @@ func (p *parser) resolve(from, name string) int32 {
 		if dir == "" && outside {
 			return -1
 		}
-		if base := dir[strings.LastIndexByte(dir, '/')+1:]; base != "node_modules" {
+		var look bool
+		switch {
+		case dir == "":
+			look = true // the project's node_modules
+		case self >= 0 && len(dir) == len(from):
+			look = p.info[self].hasChildren // the dependent's own folder
+		default:
+			look = p.nested[dir]
+		}
+		if look && dir[strings.LastIndexByte(dir, '/')+1:] != "node_modules" {
 			b := p.buf[:0]
 			if dir != "" {
 				b = append(b, dir...)
@@ -510,10 +573,10 @@ func (p *parser) resolve(from, name string) int32 {
 	}
 }
 
-// sourceOf classifies a "resolved" value. An empty one is a registry
-// package: npm leaves it out for registry tarballs when
-// omit-lockfile-registry-resolved is set, and for bundled packages.
-func sourceOf(resolved string) lockfile.Source {
+// SourceOf classifies a "resolved" URL or specifier as npm records it. An
+// empty one is a registry package: npm leaves it out for registry tarballs
+// when omit-lockfile-registry-resolved is set, and for bundled packages.
+func SourceOf(resolved string) lockfile.Source {
 	switch {
 	case resolved == "":
 		return lockfile.SourceRegistry

@@ -1,0 +1,457 @@
+// Package bunlock reads bun.lock, the text lockfile of bun 1.1.39 and later
+// (lockfileVersion 0, 1 and 2). The binary bun.lockb is not read here.
+package bunlock
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/vigil-sec/vigil/internal/lockfile"
+)
+
+// Reader reads bun.lock.
+type Reader struct{}
+
+var _ lockfile.Reader = Reader{}
+
+func (Reader) Name() string { return "bun" }
+
+func (Reader) Matches(base string) bool { return base == "bun.lock" }
+
+// edge kinds, as bun's dependency groups name them
+type edgeKind uint8
+
+const (
+	edgeProd edgeKind = iota
+	edgeDev
+	edgeOptional
+	edgePeer
+	edgeOptionalPeer
+)
+
+var groups = []struct {
+	key  string
+	kind edgeKind
+}{
+	{"dependencies", edgeProd},
+	{"devDependencies", edgeDev},
+	{"optionalDependencies", edgeOptional},
+	{"peerDependencies", edgePeer},
+}
+
+type edge struct {
+	to   int
+	kind edgeKind
+}
+
+type builder struct {
+	ctx   context.Context
+	file  string
+	t     *tree
+	lines *lockfile.LineIndex
+	g     *lockfile.Graph
+
+	keys     map[string]int // packages key -> package index
+	info     []int32        // per package: its INFO object, or -1
+	edges    [][]edge       // per package
+	impEdges [][]edge       // per importer
+	wsPkg    map[string]int // workspace path -> its package
+	steps    int
+	buf      []byte
+}
+
+func (b *builder) perr(off int32, format string, args ...any) *lockfile.ParseError {
+	line, col := b.lines.Position(int(off))
+	return &lockfile.ParseError{File: b.file, Line: line, Column: col, Msg: fmt.Sprintf(format, args...)}
+}
+
+func (b *builder) tick() error {
+	b.steps++
+	if b.steps&1023 == 0 {
+		return b.ctx.Err()
+	}
+	return nil
+}
+
+// Parse reads bun.lock. See jsonc.go for why the JSON is read by hand.
+func (Reader) Parse(ctx context.Context, file string, data []byte) (*lockfile.Graph, error) {
+	if len(data) > lockfile.MaxFileSize {
+		return nil, fmt.Errorf("%s: %w", file, lockfile.ErrTooLarge)
+	}
+	b := &builder{ctx: ctx, file: file, lines: lockfile.NewLineIndex(data), g: &lockfile.Graph{File: file, Format: lockfile.FormatBunLock}}
+	t, err := parseJSONC(string(data))
+	if err != nil {
+		je := err.(*jsonError)
+		pe := b.perr(int32(je.off), "invalid JSON: %s", je.msg)
+		pe.Err = err
+		return nil, pe
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	b.t = t
+	if err := b.build(); err != nil {
+		return nil, err
+	}
+	return b.g, nil
+}
+
+func (b *builder) object(n int32, what string) (int32, error) {
+	if n < 0 || b.t.nodes[n].kind == kNull {
+		return -1, nil
+	}
+	if b.t.nodes[n].kind != kObject {
+		return -1, b.perr(b.t.nodes[n].off, "%s: expected an object, found a %s", what, b.t.nodes[n].kind)
+	}
+	return n, nil
+}
+
+func (b *builder) build() error {
+	t := b.t
+	root := t.root
+	if t.nodes[root].kind != kObject {
+		return b.perr(t.nodes[root].off, "expected an object with lockfileVersion, found a %s", t.nodes[root].kind)
+	}
+	if v := t.get(root, "lockfileVersion"); v < 0 || t.nodes[v].kind != kNumber {
+		off := t.nodes[root].off
+		if v >= 0 {
+			off = t.nodes[v].off
+		}
+		return b.perr(off, "expected lockfileVersion, a number")
+	}
+	pkgs, err := b.object(t.get(root, "packages"), "packages")
+	if err != nil {
+		return err
+	}
+	wss, err := b.object(t.get(root, "workspaces"), "workspaces")
+	if err != nil {
+		return err
+	}
+	b.keys = make(map[string]int)
+	b.wsPkg = make(map[string]int)
+	if pkgs >= 0 {
+		for e := t.nodes[pkgs].first; e >= 0; e = t.nodes[e].next {
+			if err := b.tick(); err != nil {
+				return err
+			}
+			if err := b.addPackage(e); err != nil {
+				return err
+			}
+		}
+	}
+	if err := b.addImporters(wss); err != nil {
+		return err
+	}
+	for i := range b.g.Packages {
+		if err := b.tick(); err != nil {
+			return err
+		}
+		if err := b.addEdges(i); err != nil {
+			return err
+		}
+	}
+	b.finish()
+	return nil
+}
+
+// addPackage reads one packages entry. Its shape depends on the
+// resolution in its first element (see bun's src/install/bun.lock.zig):
+//
+//	npm        ["name@1.2.3", "registry or empty", INFO, "sha512-…"]
+//	workspace  ["name@workspace:path"] (v1+) or ["name@workspace:path", INFO] (v0)
+//	link       ["name@link:path", INFO]
+//	folder     ["name@file:path", INFO]
+//	tarball    ["name@https://…" or "name@./local.tgz", INFO, "sha512-…"?]
+//	git        ["name@git+https://…#commit", INFO, "bun tag"]
+//	github     ["name@github:owner/repo#commit", INFO, "bun tag"]
+//	root       ["name@root:", {bin…}]
+func (b *builder) addPackage(e int32) error {
+	t := b.t
+	key := t.nodes[e].key
+	if t.nodes[e].kind != kArray {
+		return b.perr(t.nodes[e].off, "package %q: expected an array, found a %s", key, t.nodes[e].kind)
+	}
+	var elems [4]int32
+	n := 0
+	for c := t.nodes[e].first; c >= 0 && n < len(elems); c = t.nodes[c].next {
+		elems[n] = c
+		n++
+	}
+	if n == 0 || t.nodes[elems[0]].kind != kString {
+		return b.perr(t.nodes[e].off, "package %q: expected [\"NAME@VERSION\", …]", key)
+	}
+	id := t.nodes[elems[0]].val
+	name, res := splitID(id)
+	if name == "" {
+		return b.perr(t.nodes[elems[0]].off, "package %q: expected NAME@VERSION, found %q", key, id)
+	}
+	elem := func(i int, k kind) int32 {
+		if i < n && t.nodes[elems[i]].kind == k {
+			return elems[i]
+		}
+		return -1
+	}
+	p := lockfile.Package{Key: key}
+	p.Name, p.Version = name, res
+	off := t.nodes[e].keyOff
+	line, col := b.lines.Position(int(off))
+	p.Location = lockfile.Location{File: b.file, Line: line, Column: col}
+	info := elem(1, kObject)
+	switch {
+	case strings.HasPrefix(res, "workspace:"), strings.HasPrefix(res, "root:"):
+		p.Source = lockfile.SourceWorkspace
+		if path, ok := strings.CutPrefix(res, "workspace:"); ok {
+			b.wsPkg[path] = len(b.g.Packages)
+		}
+	case strings.HasPrefix(res, "link:"):
+		p.Source = lockfile.SourceLink
+	case strings.HasPrefix(res, "file:"):
+		p.Source, p.Resolved = lockfile.SourceFile, res
+	case strings.HasPrefix(res, "git+"), strings.HasPrefix(res, "git:"), strings.HasPrefix(res, "github:"):
+		p.Source, p.Resolved = lockfile.SourceGit, res
+	case strings.HasPrefix(res, "http://"), strings.HasPrefix(res, "https://"):
+		p.Source, p.Resolved = lockfile.SourceTarball, res
+		p.Integrity = t.str(elem(2, kString))
+	case isLocalTarball(res):
+		p.Source, p.Resolved = lockfile.SourceFile, res
+		p.Integrity = t.str(elem(2, kString))
+	default:
+		p.Source = lockfile.SourceRegistry
+		p.Resolved = t.str(elem(1, kString)) // "" for the default registry
+		info = elem(2, kObject)
+		p.Integrity = t.str(elem(3, kString))
+	}
+	if last := lastComponent(key); last != name {
+		p.Alias = last
+	}
+	if _, dup := b.keys[key]; dup {
+		return b.perr(off, "package %q is listed twice", key)
+	}
+	b.keys[key] = len(b.g.Packages)
+	b.g.Packages = append(b.g.Packages, p)
+	b.info = append(b.info, info)
+	b.edges = append(b.edges, nil)
+	return nil
+}
+
+// splitID splits "name@resolution" after the name (which may be scoped).
+func splitID(id string) (name, res string) {
+	if len(id) < 2 {
+		return "", ""
+	}
+	i := strings.IndexByte(id[1:], '@')
+	if i < 0 {
+		return "", ""
+	}
+	return id[:i+1], id[i+2:]
+}
+
+func isLocalTarball(res string) bool {
+	return strings.HasSuffix(res, ".tgz") || strings.HasSuffix(res, ".tar.gz") || strings.HasSuffix(res, ".tar")
+}
+
+// components splits a packages key into the package names along its
+// node_modules path: "@fx/web/react/loose-envify" -> @fx/web, react,
+// loose-envify. It returns the end offset of each component.
+func components(key string, ends []int) []int {
+	ends = ends[:0]
+	i := 0
+	for i < len(key) {
+		j := strings.IndexByte(key[i:], '/')
+		if j < 0 {
+			return append(ends, len(key))
+		}
+		j += i
+		if key[i] == '@' { // a scope: the name goes on to the next slash
+			k := strings.IndexByte(key[j+1:], '/')
+			if k < 0 {
+				return append(ends, len(key))
+			}
+			j += 1 + k
+		}
+		ends = append(ends, j)
+		i = j + 1
+	}
+	return ends
+}
+
+func lastComponent(key string) string {
+	var buf [8]int
+	ends := components(key, buf[:0])
+	if len(ends) < 2 {
+		return key
+	}
+	return key[ends[len(ends)-2]+1:]
+}
+
+// lookup resolves dependency dep of the package or workspace whose key is
+// prefix the way bun's node_modules layout does: the nearest "prefix/dep",
+// then the parent's, up to the top-level "dep".
+func (b *builder) lookup(prefix, dep string) int {
+	var buf [8]int
+	ends := components(prefix, buf[:0])
+	for k := len(ends); k >= 0; k-- {
+		b.buf = b.buf[:0]
+		if k > 0 {
+			b.buf = append(b.buf, prefix[:ends[k-1]]...)
+			b.buf = append(b.buf, '/')
+		}
+		b.buf = append(b.buf, dep...)
+		if i, ok := b.keys[string(b.buf)]; ok {
+			return i
+		}
+	}
+	return -1
+}
+
+// addImporters reads the workspaces: "" is the root project.
+func (b *builder) addImporters(wss int32) error {
+	t := b.t
+	if wss < 0 {
+		return nil
+	}
+	for w := t.nodes[wss].first; w >= 0; w = t.nodes[w].next {
+		path := t.nodes[w].key
+		if _, err := b.object(w, "workspace "+path); err != nil {
+			return err
+		}
+		imp := lockfile.Importer{Name: t.str(t.get(w, "name")), Path: path}
+		if path == "" {
+			imp.Path = "."
+		}
+		// a workspace's own copies sit under its name: "@fx/web/react"
+		prefix := ""
+		if path != "" {
+			prefix = imp.Name
+		}
+		var edges []edge
+		for _, g := range groups {
+			deps, err := b.object(t.get(w, g.key), g.key)
+			if err != nil {
+				return err
+			}
+			if deps < 0 {
+				continue
+			}
+			for d := t.nodes[deps].first; d >= 0; d = t.nodes[d].next {
+				to := b.lookup(prefix, t.nodes[d].key)
+				if to < 0 {
+					continue // an optional dependency for another platform, an unresolved peer
+				}
+				edges = append(edges, edge{to: to, kind: g.kind})
+				imp.Dependencies = append(imp.Dependencies, to)
+				b.g.Packages[to].Direct = true
+			}
+		}
+		b.g.Importers = append(b.g.Importers, imp)
+		b.impEdges = append(b.impEdges, edges)
+		// the workspace package depends on what its workspace does (v1+
+		// write no INFO for workspace entries)
+		if pi, ok := b.wsPkg[path]; ok && b.info[pi] < 0 {
+			for _, e := range edges {
+				if e.kind != edgeDev && e.to != pi {
+					b.edges[pi] = append(b.edges[pi], e)
+					b.g.Packages[pi].Dependencies = append(b.g.Packages[pi].Dependencies, e.to)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// addEdges resolves the dependencies listed in package i's INFO object.
+func (b *builder) addEdges(i int) error {
+	t := b.t
+	info := b.info[i]
+	if info < 0 {
+		return nil
+	}
+	p := &b.g.Packages[i]
+	var optionalPeers map[string]bool
+	if op := t.get(info, "optionalPeers"); op >= 0 && t.nodes[op].kind == kArray {
+		optionalPeers = make(map[string]bool)
+		for c := t.nodes[op].first; c >= 0; c = t.nodes[c].next {
+			optionalPeers[t.str(c)] = true
+		}
+	}
+	for _, g := range groups {
+		if g.kind == edgeDev {
+			// a package's own devDependencies are not installed; a v0
+			// workspace entry's are its importer's (see addImporters)
+			continue
+		}
+		deps, err := b.object(t.get(info, g.key), fmt.Sprintf("package %q: %s", p.Key, g.key))
+		if err != nil {
+			return err
+		}
+		if deps < 0 {
+			continue
+		}
+		for d := t.nodes[deps].first; d >= 0; d = t.nodes[d].next {
+			name := t.nodes[d].key
+			to := b.lookup(p.Key, name)
+			if to < 0 || to == i {
+				continue
+			}
+			kind := g.kind
+			if kind == edgePeer && optionalPeers[name] {
+				kind = edgeOptionalPeer
+			}
+			b.edges[i] = append(b.edges[i], edge{to: to, kind: kind})
+			p.Dependencies = append(p.Dependencies, to)
+		}
+	}
+	return nil
+}
+
+// finish works out Dev, Optional and Peer, none of which bun.lock records: a
+// package is Dev when only devDependencies of workspaces lead to it,
+// Optional when every way to it passes an optional dependency, Peer when
+// every way to it passes a peer dependency.
+func (b *builder) finish() {
+	n := len(b.g.Packages)
+	all := make([]bool, n)
+	b.reach(all, func(edgeKind) bool { return true }, func(edgeKind) bool { return true })
+	prod := make([]bool, n)
+	b.reach(prod, func(k edgeKind) bool { return k != edgeDev }, func(edgeKind) bool { return true })
+	required := make([]bool, n)
+	notOptional := func(k edgeKind) bool { return k != edgeOptional && k != edgeOptionalPeer }
+	b.reach(required, notOptional, notOptional)
+	notPeer := func(k edgeKind) bool { return k != edgePeer && k != edgeOptionalPeer }
+	nonPeer := make([]bool, n)
+	b.reach(nonPeer, notPeer, notPeer)
+	for i := range b.g.Packages {
+		p := &b.g.Packages[i]
+		if !all[i] {
+			continue
+		}
+		p.Dev = !prod[i]
+		p.Optional = !required[i]
+		p.Peer = !nonPeer[i]
+	}
+}
+
+// reach marks what the importers' dependencies of kinds rootOK reach
+// through edges of kinds edgeOK.
+func (b *builder) reach(seen []bool, rootOK, edgeOK func(edgeKind) bool) {
+	var stack []int
+	for _, edges := range b.impEdges {
+		for _, e := range edges {
+			if rootOK(e.kind) && !seen[e.to] {
+				seen[e.to] = true
+				stack = append(stack, e.to)
+			}
+		}
+	}
+	for len(stack) > 0 {
+		i := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		for _, e := range b.edges[i] {
+			if edgeOK(e.kind) && !seen[e.to] {
+				seen[e.to] = true
+				stack = append(stack, e.to)
+			}
+		}
+	}
+}
