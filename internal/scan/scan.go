@@ -211,7 +211,7 @@ func matchFile(fr *FileResult, opts Options) error {
 				Kind:        KindMalware,
 				Severity:    Severity(b.Severity),
 				Package:     in.pv,
-				Summary:     fmt.Sprintf("%s is on this project's blocklist", in.pv),
+				Summary:     fmt.Sprintf("%s is on this project's blocklist: %s", in.pv, b.Reason),
 				Details:     b.Reason,
 				Remediation: fmt.Sprintf("remove %s or move to a version the blocklist in %s allows", in.pv, opts.Config.Path),
 			}

@@ -98,8 +98,12 @@ func (p *parser) parse() (*lockfile.Graph, error) {
 	if err != nil {
 		return nil, err
 	}
-	havePackages, v1Read := false, false
-	depsOff := -1
+	// Versions 2 and 3 are read from "packages", version 1 from the
+	// "dependencies" tree (which version 2 repeats for old npm). npm writes
+	// lockfileVersion first, so the right section is read as it comes and
+	// the other only validated; in any other order, the right one is read
+	// again from its offset at the end.
+	packagesOff, depsOff, readOff := -1, -1, -1
 	for {
 		key, _, done, err := top.next()
 		if err != nil {
@@ -131,39 +135,26 @@ func (p *parser) parse() (*lockfile.Graph, error) {
 				return nil, err
 			}
 		case "packages":
-			// Read at once: it is what versions 2 and 3 are made of. A
-			// version 1 file never has it; should one, it is dropped.
-			if p.lockfileVersion == 1 {
-				if err := s.skip(); err != nil {
-					return nil, err
-				}
-				break
+			packagesOff = s.pos
+			if p.lockfileVersion >= 2 {
+				readOff = s.pos
+				err = p.readSection(packagesOff, true)
+			} else {
+				err = s.skip()
 			}
-			if err := p.parsePackages(); err != nil {
-				return nil, err
-			}
-			havePackages = true
 		case "dependencies":
-			// Version 1's tree, which version 2 repeats for old npm. npm
-			// writes lockfileVersion first: a version 1 tree is read at
-			// once, anything else only validated and read later if there
-			// is no "packages".
-			if p.lockfileVersion == 1 && !v1Read {
-				p.reset()
-				if err := p.parseV1Tree(""); err != nil {
-					return nil, err
-				}
-				v1Read = true
-				break
-			}
 			depsOff = s.pos
-			if err := s.skip(); err != nil {
-				return nil, err
+			if p.lockfileVersion == 1 {
+				readOff = s.pos
+				err = p.readSection(depsOff, false)
+			} else {
+				err = s.skip()
 			}
 		default:
-			if err := s.skip(); err != nil {
-				return nil, err
-			}
+			err = s.skip()
+		}
+		if err != nil {
+			return nil, err
 		}
 	}
 	if err := s.end(); err != nil {
@@ -184,33 +175,36 @@ func (p *parser) parse() (*lockfile.Graph, error) {
 	case 3:
 		g.Format = pick(shrinkwrap, lockfile.FormatShrinkwrapV3, lockfile.FormatPackageLockV3)
 	}
-
-	if v1Read && depsOff < 0 {
-		if err := p.ctx.Err(); err != nil {
+	usePackages := p.lockfileVersion >= 2 && (packagesOff >= 0 || depsOff < 0)
+	want := pick(usePackages, packagesOff, depsOff)
+	if want != readOff {
+		if err := p.readSection(want, usePackages); err != nil {
 			return nil, err
 		}
-		p.buildV1(g)
-		return g, nil
-	}
-	if p.lockfileVersion == 1 || (!havePackages && depsOff >= 0) {
-		p.reset()
-		if depsOff >= 0 {
-			s.pos = depsOff
-			if err := p.parseV1Tree(""); err != nil {
-				return nil, err
-			}
-		}
-		if err := p.ctx.Err(); err != nil {
-			return nil, err
-		}
-		p.buildV1(g)
-		return g, nil
 	}
 	if err := p.ctx.Err(); err != nil {
 		return nil, err
 	}
-	p.buildPackages(g)
+	if usePackages {
+		p.buildPackages(g)
+	} else {
+		p.buildV1(g)
+	}
 	return g, nil
+}
+
+// readSection reads the "packages" map or the version 1 "dependencies"
+// tree at offset off (-1: there is none) into a fresh parser state.
+func (p *parser) readSection(off int, packages bool) error {
+	p.reset()
+	if off < 0 {
+		return nil
+	}
+	p.s.pos = off
+	if packages {
+		return p.parsePackages()
+	}
+	return p.parseV1Tree("")
 }
 
 func pick[T any](cond bool, a, b T) T {

@@ -401,10 +401,19 @@ func TestV2PrefersPackages(t *testing.T) {
 	if tp := fmt.Sprint(g.ThirdParty()); tp != "[new@2.0.0]" {
 		t.Errorf("ThirdParty() = %s", tp)
 	}
-	// Without "packages" a version 2 file still has its version 1 tree.
-	g = mustParse(t, "package-lock.json", `{"lockfileVersion": 2, "dependencies": {"old": {"version": "1.0.0"}}}`)
-	if tp := fmt.Sprint(g.ThirdParty()); tp != "[old@1.0.0]" {
-		t.Errorf("ThirdParty() = %s", tp)
+	for _, tc := range []struct{ name, data, want string }{
+		{"v2 without packages", `{"lockfileVersion": 2, "dependencies": {"old": {"version": "1.0.0"}}}`, "[old@1.0.0]"},
+		{"version after the tree", `{"dependencies": {"old": {"version": "1.0.0"}}, "lockfileVersion": 1}`, "[old@1.0.0]"},
+		{"version after packages", `{"packages": {"node_modules/new": {"version": "2.0.0"}}, "lockfileVersion": 3}`, "[new@2.0.0]"},
+		{"v1 ignores packages", `{"lockfileVersion": 1, "packages": {"node_modules/p": {"version": "9.9.9"}}, "dependencies": {"old": {"version": "1.0.0"}}}`, "[old@1.0.0]"},
+		{"last packages wins", `{"lockfileVersion": 3, "packages": {"node_modules/a": {"version": "1.0.0"}}, "packages": {"node_modules/b": {"version": "1.0.0"}}}`, "[b@1.0.0]"},
+		{"last version wins", `{"lockfileVersion": 3, "packages": {"node_modules/a": {"version": "1.0.0"}}, "lockfileVersion": 1}`, "[]"},
+		{"v3 without packages", `{"lockfileVersion": 3}`, "[]"},
+	} {
+		g := mustParse(t, "package-lock.json", tc.data)
+		if tp := fmt.Sprint(g.ThirdParty()); tp != tc.want {
+			t.Errorf("%s: ThirdParty() = %s, want %s", tc.name, tp, tc.want)
+		}
 	}
 }
 

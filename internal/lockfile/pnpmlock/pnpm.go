@@ -337,6 +337,9 @@ func (b *builder) addPackage(d doc, e, meta, snap int32) error {
 		switch {
 		case strings.HasPrefix(tarball, "file:"):
 			p.Source = lockfile.SourceFile
+		case isHostedGit(key, tarball):
+			// github:owner/repo resolves to a codeload tarball of a commit
+			p.Source = lockfile.SourceGit
 		case !registryKey:
 			p.Source = lockfile.SourceTarball
 		}
@@ -382,6 +385,21 @@ func (b *builder) addPackage(d doc, e, meta, snap int32) error {
 	b.recDev = append(b.recDev, rec)
 	b.refName = append(b.refName, "")
 	return nil
+}
+
+// isHostedGit reports whether a tarball package is a git host's archive of
+// a commit: pnpm resolves github:owner/repo to the host's tarball URL, and
+// v5/v6 key such packages github.com/owner/repo/<commit> (likewise for
+// gitlab and bitbucket).
+func isHostedGit(key, tarball string) bool {
+	for _, host := range []string{"github.com/", "gitlab.com/", "bitbucket.org/"} {
+		if strings.HasPrefix(key, host) {
+			return true
+		}
+	}
+	return strings.HasPrefix(tarball, "https://codeload.github.com/") ||
+		strings.HasPrefix(tarball, "https://gitlab.com/") && strings.Contains(tarball, "/-/archive/") ||
+		strings.HasPrefix(tarball, "https://bitbucket.org/") && strings.Contains(tarball, "/get/")
 }
 
 // splitKey reads name and version out of a package key. registryKey is

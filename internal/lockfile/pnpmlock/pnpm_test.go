@@ -398,6 +398,57 @@ func TestPeerSuffixes(t *testing.T) {
 	}
 }
 
+// TestHostedGit covers github: dependencies, which pnpm resolves to
+// codeload tarballs of a commit (no fixture has one: they need GitHub).
+func TestHostedGit(t *testing.T) {
+	const sha = "0123456789abcdef0123456789abcdef01234567"
+	const codeload = "https://codeload.github.com/user/foo/tar.gz/" + sha
+	for _, tc := range []struct{ name, in, key string }{
+		{"v5", `lockfileVersion: 5.4
+importers:
+  .:
+    specifiers:
+      foo: github:user/foo
+    dependencies:
+      foo: github.com/user/foo/` + sha + `
+packages:
+  github.com/user/foo/` + sha + `:
+    resolution: {tarball: ` + codeload + `}
+    name: foo
+    version: 1.2.3
+    dev: false
+`, "github.com/user/foo/" + sha},
+		{"v9", `lockfileVersion: '9.0'
+importers:
+  .:
+    dependencies:
+      foo:
+        specifier: github:user/foo
+        version: ` + codeload + `
+packages:
+  foo@` + codeload + `:
+    resolution: {tarball: ` + codeload + `}
+    version: 1.2.3
+snapshots:
+  foo@` + codeload + `: {}
+`, "foo@" + codeload},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g, err := Reader{}.Parse(context.Background(), "pnpm-lock.yaml", []byte(tc.in))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(g.Packages) != 1 {
+				t.Fatalf("packages: %+v", g.Packages)
+			}
+			p := g.Packages[0]
+			if p.Key != tc.key || p.Name != "foo" || p.Version != "1.2.3" || p.Source != lockfile.SourceGit || p.Resolved != codeload || !p.Direct {
+				t.Errorf("got %+v", p)
+			}
+		})
+	}
+}
+
 func TestErrors(t *testing.T) {
 	for _, tc := range []struct {
 		name, in  string

@@ -105,6 +105,8 @@ type fastParser struct {
 	off  int // start of the current line
 	line int // 1-based number of the current line
 	err  *syntaxError
+
+	eolOff, eol int // lineEnd's cache: the line at eolOff ends at eol
 }
 
 // parseFast reads a whole YAML stream, or fails with a *syntaxError.
@@ -116,7 +118,7 @@ func parseFast(src string) (*tree, error) {
 		return nil, &syntaxError{line: line, col: col, msg: fmt.Sprintf("character %q", src[i])}
 	}
 	lines := strings.Count(src, "\n") + 1
-	p := &fastParser{s: src, t: &tree{nodes: make([]node, 0, lines+lines/4)}, line: 1}
+	p := &fastParser{s: src, t: &tree{nodes: make([]node, 0, lines+lines/4)}, line: 1, eolOff: -1}
 	p.stream()
 	if p.err != nil {
 		return nil, p.err
@@ -148,15 +150,20 @@ func (p *fastParser) fail(off int, format string, args ...any) {
 }
 
 // lineEnd returns the end of the current line, without its "\r\n" or "\n".
+// It is cached: a flow collection of many quoted scalars on one long line
+// asks for it once per scalar.
 func (p *fastParser) lineEnd() int {
-	i := strings.IndexByte(p.s[p.off:], '\n')
-	if i < 0 {
-		return len(p.s)
+	if p.eolOff == p.off && p.eol >= p.off {
+		return p.eol
 	}
-	end := p.off + i
-	if end > p.off && p.s[end-1] == '\r' {
-		end--
+	end := len(p.s)
+	if i := strings.IndexByte(p.s[p.off:], '\n'); i >= 0 {
+		end = p.off + i
+		if end > p.off && p.s[end-1] == '\r' {
+			end--
+		}
 	}
+	p.eolOff, p.eol = p.off, end
 	return end
 }
 

@@ -1,6 +1,22 @@
 #!/bin/sh
 # Writes the small workspace project that the pnpm and bun fixtures are generated from, into $1.
+# It needs a git repository, a packed tarball and a tarball served over HTTP at fixed places (they
+# are named in the lockfiles), made here when missing; serve the second tarball with
+#   (cd /tmp/vigil-pnpmbun/serve && python3 -m http.server 48731 --bind 127.0.0.1)
 set -e
+W=/tmp/vigil-pnpmbun
+if [ ! -d $W/gitrepo/.git ]; then
+  mkdir -p $W/gitrepo && (cd $W/gitrepo && git init -q &&
+    echo '{"name":"git-pkg","version":"1.0.0","dependencies":{"ms":"2.1.3"}}' > package.json &&
+    git add . && git -c user.email=a@b -c user.name=x commit -qm init)
+fi
+if [ ! -f $W/tgz/local-tgz-1.0.0.tgz ]; then
+  mkdir -p $W/tgz/local-tgz $W/tgz/remote-tgz $W/serve
+  echo '{"name":"local-tgz","version":"1.0.0","dependencies":{"kind-of":"6.0.3"}}' > $W/tgz/local-tgz/package.json
+  echo '{"name":"remote-tgz","version":"2.0.0"}' > $W/tgz/remote-tgz/package.json
+  (cd $W/tgz/local-tgz && npm pack --pack-destination $W/tgz >/dev/null)
+  (cd $W/tgz/remote-tgz && npm pack --pack-destination $W/serve >/dev/null)
+fi
 d=$1; mkdir -p "$d"; cd "$d"
 mkdir -p packages/web packages/lib vendor/local-dir linked/ext
 cat > package.json <<'EOF'
