@@ -1,6 +1,7 @@
 // Package nodemodules reads what is installed in a node_modules tree into a
 // lockfile.Graph: the nested layout of npm and yarn v1, and pnpm's virtual
-// store (node_modules/.pnpm/<name>@<version>/node_modules/<name>).
+// store (node_modules/.pnpm/<name>@<version>/node_modules/<name>, which
+// bun's isolated installs copy as node_modules/.bun).
 //
 // The tree is the truth of what runs, whatever a lockfile says. Each
 // installed package folder (after symlinks) is one Package, keyed by its
@@ -103,7 +104,7 @@ type reader struct {
 
 	pkgs   []lockfile.Package
 	deps   [][]dep    // what each package declares
-	bundle [][]string // each package's bundleDependencies; nil entry "*" means all
+	bundle [][]string // each package's bundleDependencies; ["*"] for all
 	folder []bool     // package is a folder outside any node_modules
 
 	byReal map[string]int // real path -> package, -1 for "not a package"
@@ -234,7 +235,7 @@ func (r *reader) scan(d nmDir) error {
 	for _, e := range ents {
 		name := e.Name()
 		switch {
-		case name == ".pnpm" && d.depth == 0:
+		case (name == ".pnpm" || name == ".bun") && d.depth == 0:
 			if err := r.scanPnpmStore(filepath.Join(d.real, name), d.loc+"/.pnpm"); err != nil {
 				return err
 			}
@@ -269,7 +270,8 @@ func (r *reader) scan(d nmDir) error {
 
 // scanPnpmStore queues pnpm's virtual store: one node_modules per
 // <name>@<version> folder, holding the package and links to its
-// dependencies, plus the hoisted .pnpm/node_modules.
+// dependencies, plus the hoisted .pnpm/node_modules. bun's isolated
+// installs copy the layout into node_modules/.bun.
 func (r *reader) scanPnpmStore(real, loc string) error {
 	ents, err := r.readDir(real)
 	if err != nil {

@@ -393,10 +393,16 @@ func TestSymlinks(t *testing.T) {
 
 // TestPnpmSynthetic builds pnpm's layout by hand, with a peer-dependency
 // variant folder name and a package only the hoisted .pnpm/node_modules
-// provides.
+// provides; bun's isolated layout is the same under .bun.
 func TestPnpmSynthetic(t *testing.T) {
+	for _, store := range []string{".pnpm", ".bun"} {
+		t.Run(store, func(t *testing.T) { testStore(t, store) })
+	}
+}
+
+func testStore(t *testing.T, store string) {
 	root := t.TempDir()
-	build(t, root, map[string]string{
+	files := map[string]string{
 		"package.json":           pj("app", "1.0.0", `"dependencies": {"react-dom": "18"}`),
 		"node_modules/react-dom": "-> .pnpm/react-dom@18.3.1_react@18.3.1/node_modules/react-dom",
 		"node_modules/.pnpm/react-dom@18.3.1_react@18.3.1/node_modules/react-dom/package.json": pj("react-dom", "18.3.1", `"dependencies": {"scheduler": "0", "loose-envify": "1"}`, `"peerDependencies": {"react": "18"}`),
@@ -408,16 +414,22 @@ func TestPnpmSynthetic(t *testing.T) {
 		"node_modules/.pnpm/node_modules/loose-envify":                                         "-> ../loose-envify@1.4.0/node_modules/loose-envify",
 		"node_modules/.pnpm/lock.yaml":                                                         "lockfileVersion: '9.0'",
 		"node_modules/.modules.yaml":                                                           "{}",
-	})
+	}
+	// Mutating a map while ranging over it may revisit keys: rebuild it.
+	renamed := map[string]string{}
+	for path, content := range files {
+		renamed[strings.ReplaceAll(path, ".pnpm", store)] = strings.ReplaceAll(content, ".pnpm", store)
+	}
+	build(t, root, renamed)
 	g, err := Read(context.Background(), root)
 	if err != nil {
 		t.Fatal(err)
 	}
-	rd := find(t, g, "node_modules/.pnpm/react-dom@18.3.1_react@18.3.1/node_modules/react-dom")
+	rd := find(t, g, "node_modules/"+store+"/react-dom@18.3.1_react@18.3.1/node_modules/react-dom")
 	want := []string{
-		"node_modules/.pnpm/loose-envify@1.4.0/node_modules/loose-envify",
-		"node_modules/.pnpm/react@18.3.1/node_modules/react",
-		"node_modules/.pnpm/scheduler@0.23.2/node_modules/scheduler",
+		"node_modules/" + store + "/loose-envify@1.4.0/node_modules/loose-envify",
+		"node_modules/" + store + "/react@18.3.1/node_modules/react",
+		"node_modules/" + store + "/scheduler@0.23.2/node_modules/scheduler",
 	}
 	if got := depKeys(g, rd.Dependencies); !slices.Equal(got, want) {
 		t.Errorf("react-dom -> %q\nwant %q", got, want)
