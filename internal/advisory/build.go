@@ -16,7 +16,7 @@ import (
 )
 
 // compiled is one record reduced to what the index needs; raw is the
-// record's compacted JSON, loaded again only when it matches.
+// record's binary form (recordcodec.go), loaded again only when it matches.
 type compiled struct {
 	id        string
 	modified  int64 // unix ns, 0 when unknown
@@ -56,12 +56,7 @@ func compile(raw []byte) (*compiled, error) {
 		return nil, errNotNPM
 	}
 	c.malicious, c.sev = r.Classify()
-	var buf bytes.Buffer
-	buf.Grow(len(raw))
-	if err := json.Compact(&buf, raw); err != nil {
-		return nil, err
-	}
-	c.raw = buf.Bytes()
+	c.raw = encodeRecord(make([]byte, 0, len(raw)/2), &r)
 	return c, nil
 }
 
@@ -94,7 +89,7 @@ type Counts struct {
 	Packages   int `json:"packages"`   // distinct npm package names
 }
 
-// spool holds record JSON between compile and the final, id-ordered write.
+// spool holds encoded records between compile and the final, id-ordered write.
 type spool interface {
 	put([]byte) (int64, error)
 	get(off int64, n int) ([]byte, error)
@@ -183,7 +178,7 @@ func (b *builder) add(src int, path string, c *compiled) error {
 	return nil
 }
 
-// finish writes records (JSON, id order) and the index, and returns counts.
+// finish writes records (id order) and the index, and returns counts.
 func (b *builder) finish(ctx context.Context, records, idx io.Writer) (Counts, error) {
 	ids := make([]string, 0, len(b.byID))
 	for id := range b.byID {

@@ -254,7 +254,7 @@ func loadMatches(name, version string, hits []hit) ([]Match, error) {
 	return out, nil
 }
 
-// load reads and decodes one record's JSON, once per DB.
+// load reads and decodes one record, once per DB.
 func (db *DB) load(rec uint32, m recMeta) (*Record, error) {
 	db.mu.Lock()
 	r, ok := db.cache[rec]
@@ -272,9 +272,9 @@ func (db *DB) load(rec uint32, m recMeta) (*Record, error) {
 	if crc32.Checksum(buf, castagnoli) != m.crc {
 		return nil, corrupt("record %d checksum mismatch", rec)
 	}
-	r = new(Record)
-	if err := json.Unmarshal(buf, r); err != nil {
-		return nil, corrupt("record %d: %v", rec, err)
+	r, err := decodeRecord(buf)
+	if err != nil {
+		return nil, fmt.Errorf("record %d: %w", rec, err)
 	}
 	db.mu.Lock()
 	if prev, ok := db.cache[rec]; ok {

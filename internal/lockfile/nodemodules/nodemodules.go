@@ -236,7 +236,7 @@ func (r *reader) scan(d nmDir) error {
 		name := e.Name()
 		switch {
 		case (name == ".pnpm" || name == ".bun") && d.depth == 0:
-			if err := r.scanPnpmStore(filepath.Join(d.real, name), d.loc+"/.pnpm"); err != nil {
+			if err := r.scanPnpmStore(filepath.Join(d.real, name), d.loc+"/"+name); err != nil {
 				return err
 			}
 		case strings.HasPrefix(name, "."):
@@ -388,7 +388,11 @@ func (r *reader) add(real, name string, link bool, depth int) (int, error) {
 		pkg.Location.File = filepath.Join(real, "package.json")
 	default:
 		pkg.Source = npmlock.SourceOf(m.resolved)
-		if placed := nameFromKey(key); pkg.Name == "" {
+		placed := name // the name it is installed under
+		if underNodeModules(key) {
+			placed = nameFromKey(key) // pnpm: the store folder's own name
+		}
+		if pkg.Name == "" {
 			pkg.Name = placed
 		} else if placed != pkg.Name {
 			pkg.Alias = placed // "x": "npm:real@1" installs real at node_modules/x

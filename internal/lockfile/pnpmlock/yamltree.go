@@ -126,18 +126,28 @@ func parseFast(src string) (*tree, error) {
 	return p.t, nil
 }
 
-// badByte finds control characters (tabs included: pnpm never writes them,
-// and where YAML allows them is subtle) and lone carriage returns.
+// badByte finds what the fast reader leaves to yaml/v3: control characters
+// (tabs included: pnpm never writes them, and where YAML allows them is
+// subtle), lone carriage returns, invalid UTF-8, and the characters YAML
+// forbids or takes as line breaks (C1 controls, NEL, U+2028, U+2029,
+// U+FEFF, non-characters).
 func badByte(s string) int {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if c >= 0x20 && c != 0x7f {
+		if c >= 0x20 && c < 0x7f {
 			continue
 		}
 		if c == '\n' || (c == '\r' && i+1 < len(s) && s[i+1] == '\n') {
 			continue
 		}
-		return i
+		if c < 0x80 {
+			return i
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError || r < 0xa0 || r == 0x2028 || r == 0x2029 || r == 0xfeff || (r >= 0xd800 && r < 0xe000) || r == 0xfffe || r == 0xffff {
+			return i
+		}
+		i += size - 1
 	}
 	return -1
 }
@@ -206,6 +216,7 @@ func isDocMarker(l string) bool {
 }
 
 func (p *fastParser) stream() {
+	inDoc := false // a `...` must end something
 	for p.err == nil {
 		if _, ok := p.peek(); ok {
 			if p.s[p.off] == '%' {
@@ -219,6 +230,7 @@ func (p *fastParser) stream() {
 			if p.t.nodes[root].kind != kNull {
 				p.t.docs = append(p.t.docs, root)
 			}
+			inDoc = true
 			if _, ok := p.peek(); ok {
 				p.fail(p.off, "unexpected content after the document")
 				return
@@ -235,6 +247,11 @@ func (p *fastParser) stream() {
 			p.fail(p.off+3, "content on a document marker line")
 			return
 		}
+		if p.s[p.off] == '.' && !inDoc {
+			p.fail(p.off, "a document end marker without a document")
+			return
+		}
+		inDoc = p.s[p.off] == '-'
 		p.nextLine()
 	}
 }
@@ -294,7 +311,7 @@ func (p *fastParser) mapping(indent int) int32 {
 				v = p.seq(indent)
 			} else {
 				v = p.block(indent)
-				if p.t.nodes[v].kind == kNull {
+				if p.err == nil && p.t.nodes[v].kind == kNull {
 					p.t.nodes[v].line, p.t.nodes[v].col = int32(keyLine), int32(after-start+indent+1)
 				}
 			}

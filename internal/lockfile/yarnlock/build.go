@@ -94,8 +94,8 @@ func (b *builder) build(ctx context.Context, format lockfile.Format) (*lockfile.
 		// is hand-edited or corrupt, and which version is installed is
 		// anybody's guess.
 		second := &g.Packages[idx.dupPkgs[1]].Location
-		return nil, parseErr(b.file, second.Line, second.Column, "descriptor %s@%s is also listed by the entry at line %d",
-			idx.dup.name, idx.dup.rng, g.Packages[idx.dupPkgs[0]].Location.Line)
+		return nil, parseErr(b.file, second.Line, second.Column, "descriptor %.100s is also listed by the entry at line %d",
+			idx.dup.name+"@"+idx.dup.rng, g.Packages[idx.dupPkgs[0]].Location.Line)
 	}
 	// Edges live in two flat slices, one allocation each; every package's
 	// Dependencies is a window of the first.
@@ -398,14 +398,6 @@ func newIndex(pkgs []lockfile.Package, berry bool) *index {
 		n += strings.Count(pkgs[i].Key, ",") + 1
 	}
 	x := &index{pkgs: pkgs, berry: berry, exact: make(map[desc]int32, n)}
-	if berry {
-		x.loose = make(map[desc]int32, n)
-	}
-	setDefault := func(m map[desc]int32, k desc, pi int32) {
-		if _, taken := m[k]; !taken {
-			m[k] = pi
-		}
-	}
 	for i := range pkgs {
 		pi := int32(i)
 		for key := pkgs[i].Key; key != ""; {
@@ -420,20 +412,11 @@ func newIndex(pkgs []lockfile.Package, berry bool) *index {
 			if !berry {
 				continue
 			}
-			if s := stripNpm(d); s != d {
-				setDefault(x.loose, s, pi)
-			}
-			if inner, builtin, ok := patchInner(rng); ok {
-				if builtin && x.forced == nil {
+			if inner, builtin, ok := patchInner(rng); ok && builtin {
+				if x.forced == nil {
 					x.forced = make(map[desc]int32)
 				}
-				for _, k := range [...]desc{inner, stripNpm(inner)} {
-					if builtin {
-						x.forced[k] = pi
-					} else {
-						setDefault(x.loose, k, pi)
-					}
-				}
+				x.forced[inner], x.forced[stripNpm(inner)] = pi, pi
 			}
 			if base, params, ok := strings.Cut(rng, "::"); ok {
 				if x.bound == nil {
@@ -454,6 +437,33 @@ func newIndex(pkgs []lockfile.Package, berry bool) *index {
 	return x
 }
 
+// buildLoose fills index.loose. Lockfiles from yarn 3 on write every
+// registry range with npm: and never need it, so it is built on the first
+// lookup exact cannot answer.
+func (x *index) buildLoose() {
+	x.loose = make(map[desc]int32)
+	setDefault := func(k desc, pi int32) {
+		if _, taken := x.loose[k]; !taken {
+			x.loose[k] = pi
+		}
+	}
+	for i := range x.pkgs {
+		for key := x.pkgs[i].Key; key != ""; {
+			var part string
+			part, key, _ = strings.Cut(key, ",")
+			name, rng := splitDescriptor(strings.TrimSpace(part))
+			d := desc{name, rng}
+			if s := stripNpm(d); s != d {
+				setDefault(s, int32(i))
+			}
+			if inner, builtin, ok := patchInner(rng); ok && !builtin {
+				setDefault(inner, int32(i))
+				setDefault(stripNpm(inner), int32(i))
+			}
+		}
+	}
+}
+
 func (x *index) lookup(k desc) (int32, bool) {
 	if x.forced != nil {
 		if i, ok := x.forced[k]; ok {
@@ -463,12 +473,14 @@ func (x *index) lookup(k desc) (int32, bool) {
 	if i, ok := x.exact[k]; ok {
 		return i, true
 	}
-	if x.loose != nil {
-		if i, ok := x.loose[k]; ok {
-			return i, true
-		}
+	if !x.berry {
+		return -1, false
 	}
-	return -1, false
+	if x.loose == nil {
+		x.buildLoose()
+	}
+	i, ok := x.loose[k]
+	return i, ok
 }
 
 // resolve returns the package the dependency name: rng of the package whose

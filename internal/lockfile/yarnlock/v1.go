@@ -56,7 +56,7 @@ func readV1(ctx context.Context, file, text string) (*builder, error) {
 		e := &b.entries[cur]
 		e.depEnd = int32(len(b.deps))
 		if e.version == "" {
-			return parseErr(file, e.line, e.col, "entry %q has no version field", e.key)
+			return parseErr(file, e.line, e.col, "entry %.100q has no version field", e.key)
 		}
 		return nil
 	}
@@ -131,7 +131,7 @@ func readV1(ctx context.Context, file, text string) (*builder, error) {
 				return nil, parseErr(file, n, col, "%s", err)
 			}
 			if opens {
-				return nil, parseErr(file, n, ind+1, "expected a range after dependency %q", key)
+				return nil, parseErr(file, n, ind+1, "expected a range after dependency %.100q", key)
 			}
 			b.deps = append(b.deps, dep{name: key, rng: val, optional: block == v1OptDeps})
 		default:
@@ -182,7 +182,7 @@ func (b *builder) v1Header(line string, n int) error {
 		}
 		name, rng := splitDescriptor(d)
 		if !plausibleName(name) {
-			return parseErr(b.file, n, pos+1, "descriptor %q has no package name", d)
+			return parseErr(b.file, n, pos+1, "descriptor %.100q has no package name", d)
 		}
 		b.descs = append(b.descs, desc{name, rng})
 		for pos < len(line) && line[pos] == ' ' {
@@ -244,13 +244,13 @@ func v1Pair(line string, ind int) (key, val string, opens bool, col int, err str
 		return key, "", true, 0, ""
 	}
 	if pos == len(line) || line[pos] != ' ' {
-		return "", "", false, pos + 1, fmt.Sprintf("expected a space and a value after %q", key)
+		return "", "", false, pos + 1, fmt.Sprintf("expected a space and a value after %.100q", key)
 	}
 	for pos < len(line) && line[pos] == ' ' {
 		pos++
 	}
 	if pos == len(line) || line[pos] == '#' {
-		return "", "", false, pos + 1, fmt.Sprintf("expected a value after %q", key)
+		return "", "", false, pos + 1, fmt.Sprintf("expected a value after %.100q", key)
 	}
 	if line[pos] == '"' {
 		v, rest, ok := unquote(line[pos:])

@@ -232,18 +232,21 @@ func isGit(rng string) bool {
 
 // unquote decodes a double-quoted string that starts at s[0] and returns it
 // with the rest of s after the closing quote. Both dialects write JSON
-// string syntax; strings without escapes are returned as substrings.
+// string syntax; strings without escapes, nearly all of them, are returned
+// as substrings.
 func unquote(s string) (val, rest string, ok bool) {
-	escaped := false
+	end := strings.IndexByte(s[1:], '"') + 1
+	if end == 0 {
+		return "", "", false
+	}
+	if strings.IndexByte(s[1:end], '\\') < 0 {
+		return s[1:end], s[end+1:], true
+	}
 	for i := 1; i < len(s); i++ {
 		switch s[i] {
 		case '\\':
-			escaped = true
 			i++
 		case '"':
-			if !escaped {
-				return s[1:i], s[i+1:], true
-			}
 			var out string
 			if err := json.Unmarshal([]byte(s[:i+1]), &out); err != nil {
 				return "", "", false
