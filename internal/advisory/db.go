@@ -1,7 +1,6 @@
 package advisory
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/crc32"

@@ -99,6 +99,10 @@ func (e *syntaxError) Error() string {
 	return fmt.Sprintf("line %d, column %d: %s", e.line, e.col, e.msg)
 }
 
+// maxImplicitKey is YAML's limit on the length of a key written without
+// "? " (pnpm hashes long peer suffixes, so its keys stay well below it).
+const maxImplicitKey = 1024
+
 type fastParser struct {
 	s    string
 	t    *tree
@@ -342,12 +346,20 @@ func (p *fastParser) key(start, end int) (key string, after int, ok bool) {
 			p.fail(i, "a quoted key not followed by \": \"")
 			return "", 0, false
 		}
+		if i-start > maxImplicitKey {
+			p.fail(start, "a key longer than %d characters", maxImplicitKey)
+			return "", 0, false
+		}
 		return k, i + 1, true
 	case '?', '&', '*', '!', '|', '>', '%', '@', '`', '{', '[', ',', ']', '}':
 		p.fail(start, "a key starting with %q", c)
 		return "", 0, false
 	}
 	for i := start; i < end; i++ {
+		if i-start > maxImplicitKey {
+			p.fail(start, "a key longer than %d characters", maxImplicitKey)
+			return "", 0, false
+		}
 		switch s[i] {
 		case ':':
 			if i+1 == end || s[i+1] == ' ' {
@@ -613,6 +625,10 @@ func (p *fastParser) flow(i *int) int32 {
 				return n
 			}
 			keyText = p.t.nodes[kn].val
+			if *i-p.off+1-int(keyCol) > maxImplicitKey || int32(p.line) != keyLine {
+				p.fail(*i, "a flow key longer than %d characters", maxImplicitKey)
+				return n
+			}
 			p.t.nodes = p.t.nodes[:kn] // the key is not a node of its own
 			if !p.flowSpace(i) {
 				return n
