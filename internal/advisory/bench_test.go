@@ -130,6 +130,7 @@ func benchOpenAndMatch(b *testing.B, dir string, lookups []npm.PackageVersion) {
 	}
 	b.ReportAllocs()
 	matches := 0
+	cpu0 := cpuTime()
 	for b.Loop() {
 		db, err := Open(dir)
 		if err != nil {
@@ -145,6 +146,7 @@ func benchOpenAndMatch(b *testing.B, dir string, lookups []npm.PackageVersion) {
 		}
 		db.Close()
 	}
+	b.ReportMetric(float64(cpuTime()-cpu0)/float64(time.Millisecond)/float64(b.N), "cpu-ms/op")
 	b.ReportMetric(float64(matches), "matches")
 	b.ReportMetric(float64(st.IndexBytes)/(1<<20), "index-MiB")
 }
@@ -158,6 +160,8 @@ func BenchmarkMatchOnly(b *testing.B) {
 	}
 	defer db.Close()
 	b.ReportAllocs()
+	cpu0 := cpuTime()
+	defer func() { b.ReportMetric(float64(cpuTime()-cpu0)/float64(time.Millisecond)/float64(b.N), "cpu-ms/op") }()
 	for b.Loop() {
 		for _, p := range synthLookups {
 			if _, err := db.Match(p.Name, p.Version); err != nil {
@@ -167,9 +171,26 @@ func BenchmarkMatchOnly(b *testing.B) {
 	}
 }
 
-// BenchmarkBuildEmbedded is the first-use cost of the embedded snapshot.
+// BenchmarkOpenEmbedded is the first-use cost of the embedded snapshot
+// with an up-to-date snapshot.db: a digest of snapshot/ and a parse.
+func BenchmarkOpenEmbedded(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		db, err := openFS(context.Background(), snapshot, snapshotDir, snapshotName, prebuilt)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := db.Match("debug", "4.4.2"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkBuildEmbedded is the fallback when snapshot.db is stale.
 func BenchmarkBuildEmbedded(b *testing.B) {
 	b.ReportAllocs()
+	cpu0 := cpuTime()
+	defer func() { b.ReportMetric(float64(cpuTime()-cpu0)/float64(time.Millisecond)/float64(b.N), "cpu-ms/op") }()
 	for b.Loop() {
 		if _, err := buildFS(context.Background(), snapshot, "snapshot", "embedded snapshot"); err != nil {
 			b.Fatal(err)
@@ -235,4 +256,61 @@ func lockfilePackages(tb testing.TB, path string) []npm.PackageVersion {
 		}
 	}
 	return out
+}
+
+// TestCorpusExpected compares every match over a real lockfile with the
+// findings gen_osv_db.py expects (its own evaluation of the OSV rules):
+//
+//	VIGIL_BENCH_OSV_ZIP=/tmp/osvdb/all.zip VIGIL_BENCH_MANIFEST=/tmp/osvdb/manifest.json \
+//	VIGIL_BENCH_LOCKFILE=../shared/corpus/lockfiles/monorepo-large/npm-v3/package-lock.json \
+//	go test ./internal/advisory -run CorpusExpected
+func TestCorpusExpected(t *testing.T) {
+	zipPath, lockPath, manifest := os.Getenv("VIGIL_BENCH_OSV_ZIP"), os.Getenv("VIGIL_BENCH_LOCKFILE"), os.Getenv("VIGIL_BENCH_MANIFEST")
+	if zipPath == "" || lockPath == "" || manifest == "" {
+		t.Skip("set VIGIL_BENCH_OSV_ZIP, VIGIL_BENCH_LOCKFILE and VIGIL_BENCH_MANIFEST (see the comment) to run")
+	}
+	data, err := os.ReadFile(manifest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m struct {
+		Expected [][3]string `json:"expected"` // id, name, version
+	}
+	if err := json.Unmarshal(data, &m); err != nil {
+		t.Fatal(err)
+	}
+	want := map[[3]string]bool{}
+	for _, e := range m.Expected {
+		want[e] = true
+	}
+	dir := filepath.Join(t.TempDir(), "db")
+	if _, err := Import(context.Background(), dir, []Source{{zipPath}}, ImportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	db, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	got := map[[3]string]bool{}
+	for _, p := range lockfilePackages(t, lockPath) {
+		ms, err := db.Match(p.Name, p.Version)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, x := range ms {
+			got[[3]string{x.Record.ID, p.Name, p.Version}] = true
+		}
+	}
+	for k := range want {
+		if !got[k] {
+			t.Errorf("missed %v", k)
+		}
+	}
+	for k := range got {
+		if !want[k] {
+			t.Errorf("unexpected %v", k)
+		}
+	}
+	t.Logf("%d findings, %d expected", len(got), len(want))
 }

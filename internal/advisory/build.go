@@ -1,6 +1,7 @@
 package advisory
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -105,14 +106,20 @@ func (m *memSpool) put(p []byte) (int64, error) {
 
 func (m *memSpool) get(off int64, n int) ([]byte, error) { return m.b[off : off+int64(n)], nil }
 
+// fileSpool appends through a buffer (one write per record would be a
+// syscall per record) and flushes before the first read.
 type fileSpool struct {
 	f    *os.File
+	w    *bufio.Writer
 	size int64
 }
 
 func (s *fileSpool) put(p []byte) (int64, error) {
+	if s.w == nil {
+		s.w = bufio.NewWriterSize(s.f, 1<<20)
+	}
 	off := s.size
-	if _, err := s.f.Write(p); err != nil {
+	if _, err := s.w.Write(p); err != nil {
 		return 0, err
 	}
 	s.size += int64(len(p))
@@ -120,6 +127,11 @@ func (s *fileSpool) put(p []byte) (int64, error) {
 }
 
 func (s *fileSpool) get(off int64, n int) ([]byte, error) {
+	if s.w != nil && s.w.Buffered() > 0 {
+		if err := s.w.Flush(); err != nil {
+			return nil, err
+		}
+	}
 	b := make([]byte, n)
 	_, err := s.f.ReadAt(b, off)
 	return b, err

@@ -52,19 +52,30 @@ type Matcher interface {
 
 // DB is an opened advisory index. It is safe for concurrent use.
 type DB struct {
-	x      *index
+	x *index
+	// recs reads records.bin. It is not mapped: matched records lie far
+	// apart, and every fault on a mapping pulls in (and charges to the
+	// process) tens of kilobytes around it; pread copies just the record.
 	recs   io.ReaderAt
 	recLen int64
-	closer io.Closer
 	info   Info
 
-	mu    sync.Mutex
-	cache map[uint32]*Record
+	// mu guards the mappings: lookups hold it for reading, Close for
+	// writing, so nothing reads unmapped memory.
+	mu     sync.RWMutex
+	closed bool
+	unmap  []func() error
+
+	cacheMu sync.Mutex
+	cache   map[uint32]*Record
 
 	wdOnce    sync.Once
 	withdrawn map[string]int64
 	wdErr     error
 }
+
+// ErrClosed is returned by a DB used after Close.
+var ErrClosed = errors.New("advisory database is closed")
 
 // File names inside a database folder.
 const (
@@ -124,41 +135,55 @@ func openOnce(dir string) (*DB, error) {
 		return nil, err
 	}
 	genDir := filepath.Join(dir, gen)
-	data, err := os.ReadFile(filepath.Join(genDir, indexFile))
+	m, err := readManifest(genDir)
+	if err != nil {
+		return nil, err
+	}
+	db := &DB{cache: make(map[uint32]*Record)}
+	data, unmap, err := mapFile(filepath.Join(genDir, indexFile))
 	if err != nil {
 		return nil, fmt.Errorf("opening advisory index: %w", err)
 	}
-	x, err := parseIndex(data, true)
-	if err != nil {
+	db.unmap = append(db.unmap, unmap)
+	if db.x, err = parseIndex(data, true); err != nil {
+		db.Close()
 		return nil, fmt.Errorf("%s: %w", filepath.Join(genDir, indexFile), err)
 	}
 	f, err := os.Open(filepath.Join(genDir, recordsFile))
 	if err != nil {
+		db.Close()
 		return nil, fmt.Errorf("opening advisory records: %w", err)
 	}
+	db.unmap = append(db.unmap, f.Close)
 	st, err := f.Stat()
 	if err != nil {
-		f.Close()
+		db.Close()
 		return nil, fmt.Errorf("opening advisory records: %w", err)
 	}
-	m, err := readManifest(genDir)
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
-	return &DB{
-		x: x, recs: f, recLen: st.Size(), closer: f,
-		info:  Info{Source: dir, Records: x.recordCount, Built: m.Built},
-		cache: make(map[uint32]*Record),
-	}, nil
+	db.recs, db.recLen = f, st.Size()
+	db.info = Info{Source: dir, Records: db.x.recordCount, Built: m.Built}
+	return db, nil
 }
 
-// Close releases the records file. Records already returned stay valid.
+// Close releases the files. Records already returned stay valid; later
+// calls fail with ErrClosed.
 func (db *DB) Close() error {
-	if db == nil || db.closer == nil {
+	if db == nil {
 		return nil
 	}
-	return db.closer.Close()
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	if db.closed || db.unmap == nil {
+		return nil // the embedded snapshot lives as long as the process
+	}
+	db.closed = true
+	var first error
+	for _, f := range db.unmap {
+		if err := f(); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
 }
 
 // Info describes the database.
@@ -176,19 +201,18 @@ type hit struct {
 
 // lookup finds the records affecting name@version without loading them.
 func (db *DB) lookup(name, version string) ([]hit, error) {
+	db.mu.RLock()
+	defer db.mu.RUnlock()
+	if db.closed {
+		return nil, ErrClosed
+	}
 	d, found, err := db.x.find(name)
 	if err != nil || !found {
 		return nil, err
 	}
 	q := prepare(newQuery(version))
 	var hits []hit
-	type entry struct {
-		rec   uint32
-		entry []byte
-	}
-	var all []entry
 	err = forEntries(d, db.x.recordCount, func(rec uint32, e []byte) error {
-		all = append(all, entry{rec, e})
 		ok, err := matchEncoded(e, &q)
 		if err != nil {
 			return err
@@ -201,6 +225,9 @@ func (db *DB) lookup(name, version string) ([]hit, error) {
 	if err != nil {
 		return nil, fmt.Errorf("looking up %s: %w", name, err)
 	}
+	if len(hits) == 0 {
+		return nil, nil
+	}
 	for i := range hits {
 		h := &hits[i]
 		if h.meta, err = db.x.record(h.rec); err != nil {
@@ -209,15 +236,21 @@ func (db *DB) lookup(name, version string) ([]hit, error) {
 		if h.id, err = db.x.recordID(h.meta); err != nil {
 			return nil, err
 		}
-		// Bounds come from every entry of the record for this name, as a
-		// record may split one package over several affected entries.
-		for _, e := range all {
-			if e.rec == h.rec {
-				if h.fixed, h.last, err = encodedBounds(e.entry, h.fixed, h.last); err != nil {
-					return nil, err
-				}
+	}
+	// Bounds come from every entry of a hit record for this name, as a
+	// record may split one package over several affected entries.
+	err = forEntries(d, db.x.recordCount, func(rec uint32, e []byte) error {
+		for i := range hits {
+			if hits[i].rec == rec {
+				var err error
+				hits[i].fixed, hits[i].last, err = encodedBounds(e, hits[i].fixed, hits[i].last)
+				return err
 			}
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("looking up %s: %w", name, err)
 	}
 	return hits, nil
 }
@@ -253,41 +286,54 @@ func loadMatches(name, version string, hits []hit) ([]Match, error) {
 	return out, nil
 }
 
-// load reads and decodes one record, once per DB.
+// load decodes one record, once per DB.
 func (db *DB) load(rec uint32, m recMeta) (*Record, error) {
-	db.mu.Lock()
+	db.cacheMu.Lock()
 	r, ok := db.cache[rec]
-	db.mu.Unlock()
+	db.cacheMu.Unlock()
 	if ok {
 		return r, nil
 	}
+	db.mu.RLock()
+	if db.closed {
+		db.mu.RUnlock()
+		return nil, ErrClosed
+	}
 	if m.off > uint64(db.recLen) || uint64(m.size) > uint64(db.recLen)-m.off { // no overflow
+		db.mu.RUnlock()
 		return nil, corrupt("record %d lies outside records.bin", rec)
 	}
 	buf := make([]byte, m.size)
-	if _, err := db.recs.ReadAt(buf, int64(m.off)); err != nil {
+	_, err := db.recs.ReadAt(buf, int64(m.off))
+	db.mu.RUnlock()
+	if err != nil {
 		return nil, fmt.Errorf("reading advisory record: %w", err)
 	}
 	if crc32.Checksum(buf, castagnoli) != m.crc {
 		return nil, corrupt("record %d checksum mismatch", rec)
 	}
-	r, err := decodeRecord(buf)
+	r, err = decodeRecord(buf)
 	if err != nil {
 		return nil, fmt.Errorf("record %d: %w", rec, err)
 	}
-	db.mu.Lock()
+	db.cacheMu.Lock()
 	if prev, ok := db.cache[rec]; ok {
 		r = prev
 	} else {
 		db.cache[rec] = r
 	}
-	db.mu.Unlock()
+	db.cacheMu.Unlock()
 	return r, nil
 }
 
 // withdrawnIDs returns the ids this database knows as withdrawn, with
 // their modified times.
 func (db *DB) withdrawnIDs() (map[string]int64, error) {
+	db.mu.RLock()
+	defer db.mu.RUnlock()
+	if db.closed {
+		return nil, ErrClosed
+	}
 	db.wdOnce.Do(func() { db.withdrawn, db.wdErr = db.x.withdrawnIDs() })
 	return db.withdrawn, db.wdErr
 }

@@ -167,7 +167,11 @@ func newQuery(version string) query {
 	q := query{raw: strings.TrimSpace(version)}
 	if v, err := npm.ParseVersion(q.raw); err == nil {
 		q.valid, q.v = true, v
-		q.canon = canonical(v)
+		if v.Build == "" && q.raw[0] >= '0' && q.raw[0] <= '9' {
+			q.canon = q.raw // already canonical; saves a Sprintf per lookup
+		} else {
+			q.canon = canonical(v)
+		}
 	} else {
 		q.canon = q.raw
 	}

@@ -286,3 +286,16 @@ func TestParseTimeLenient(t *testing.T) {
 		t.Errorf("marshal: %s %v", out, err)
 	}
 }
+
+func TestQueryCanonical(t *testing.T) {
+	for in, want := range map[string]string{"1.2.3": "1.2.3", " v1.2.3 ": "1.2.3", "=1.2.3-rc.1": "1.2.3-rc.1",
+		"1.2.3+b": "1.2.3", "1.2.3-x.01": "1.2.3-x.01", "latest": "latest", " git+ssh://x ": "git+ssh://x"} {
+		q := newQuery(in)
+		if q.canon != want {
+			t.Errorf("newQuery(%q).canon = %q, want %q", in, q.canon, want)
+		}
+		if q.valid && q.canon != canonical(q.v) {
+			t.Errorf("%q: fast path %q disagrees with canonical %q", in, q.canon, canonical(q.v))
+		}
+	}
+}

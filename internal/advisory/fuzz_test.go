@@ -42,6 +42,13 @@ func FuzzRecordMatch(f *testing.F) {
 		if refErr != nil {
 			t.Fatalf("compile accepted a record Record rejects: %v", refErr)
 		}
+		back, err := decodeRecord(c.raw)
+		if err != nil {
+			t.Fatalf("stored form does not decode: %v", err)
+		}
+		if enc := encodeRecord(nil, back); !bytes.Equal(enc, c.raw) {
+			t.Fatal("stored form changes on a second round trip")
+		}
 		db, err := buildFS(context.Background(), fstest.MapFS{"r/x.json": {Data: data}}, "r", "fuzz")
 		if err != nil {
 			t.Fatalf("build of a compiled record failed: %v", err)
@@ -124,7 +131,8 @@ func FuzzIndex(f *testing.F) {
 		if len(data) >= headerSize {
 			names := uint64(binary.LittleEndian.Uint32(data[12:]))
 			recs := uint64(binary.LittleEndian.Uint32(data[16:]))
-			if fixed := headerSize + 4*names + recRowSize*recs; fixed <= uint64(len(data)) {
+			slots := uint64(binary.LittleEndian.Uint32(data[36:]))
+			if fixed := headerSize + 4*names + 8*slots + recRowSize*recs; fixed <= uint64(len(data)) {
 				binary.LittleEndian.PutUint32(data[20:], uint32(uint64(len(data))-fixed))
 			}
 		}

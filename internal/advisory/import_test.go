@@ -507,3 +507,71 @@ func TestOpenErrors(t *testing.T) {
 		t.Errorf("damaged record: %v", err)
 	}
 }
+
+// TestConcurrentUseAndClose: matches from many goroutines share the
+// record cache, and a closed DB fails cleanly instead of reading unmapped
+// memory.
+func TestConcurrentUseAndClose(t *testing.T) {
+	tmp := t.TempDir()
+	src := filepath.Join(tmp, "r.json")
+	os.WriteFile(src, []byte("["+malRec("MAL-1", "p", "1.0.0", "2025-01-01T00:00:00Z")+","+
+		rec("GHSA-1", "["+rng("p", "SEMVER", `[{"introduced":"0"},{"fixed":"2.0.0"}]`)+"]")+"]"), 0o644)
+	dir := filepath.Join(tmp, "db")
+	if _, err := Import(context.Background(), dir, []Source{{src}}, ImportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	db, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	emb, err := OpenEmbedded()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := NewMulti(db, emb)
+	var wg sync.WaitGroup
+	records := make(chan *Record, 64)
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 50 {
+				ms, err := m.Match("p", "1.0.0")
+				if err != nil || len(ms) != 2 {
+					t.Errorf("Match = %d, %v", len(ms), err)
+					return
+				}
+				select {
+				case records <- ms[0].Record:
+				default:
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(records)
+	var first *Record
+	for r := range records {
+		if first == nil {
+			first = r
+		} else if r != first {
+			t.Error("record decoded more than once")
+		}
+	}
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+	if _, err := db.Match("p", "1.0.0"); !errors.Is(err, ErrClosed) {
+		t.Errorf("Match after Close: %v", err)
+	}
+	if first.ID != "GHSA-1" || first.Affected[0].Package.Name != "p" {
+		t.Errorf("record returned before Close is damaged: %+v", first)
+	}
+	// The shared embedded snapshot survives a Multi's Close.
+	if ms, err := emb.Match("debug", "4.4.2"); err != nil || len(ms) == 0 {
+		t.Errorf("embedded after Multi.Close: %d, %v", len(ms), err)
+	}
+}

@@ -12,6 +12,8 @@ import (
 //
 //	header    64 bytes (below)
 //	names     nameCount × u32: offset in blob of each package name, sorted
+//	hash      hashSlots × (u32 name number + 1, u32 hash tag): open
+//	          addressing with linear probing over FNV-1a of the name
 //	records   recordCount × 32 bytes: where each record's JSON is in
 //	          records.bin, its CRC, modified time, id, severity and flags
 //	blob      per name: uvarint(len) name uvarint(#entries)
@@ -19,12 +21,13 @@ import (
 //	          per record: uvarint(len) id
 //	          withdrawn ids: { uvarint(len) id varint(modified ns) }
 //
-// Lookups binary-search the fixed-width name table and decode only the
-// entries of the name found, so opening costs one read and a CRC.
+// A lookup hashes the name, probes a few adjacent slots (a 32-bit tag
+// rules out other names without touching the blob) and decodes only the
+// entries of the name found; opening costs one read and a CRC.
 
 const (
 	indexMagic   = "VIGILIDX"
-	indexVersion = 1
+	indexVersion = 2
 	headerSize   = 64
 	recRowSize   = 32
 
@@ -88,13 +91,27 @@ func writeIndex(w io.Writer, names []nameEntries, recs []recMeta, ids []string, 
 		tmp = append(tmp, wd.id...)
 		blob.Write(binary.AppendVarint(tmp, wd.modified))
 	}
-	total := uint64(headerSize) + 4*uint64(len(names)) + recRowSize*uint64(len(recs)) + uint64(blob.Len())
+	slots := hashSlotsFor(len(names))
+	table := make([]uint64, slots)
+	for i, n := range names {
+		h := fnv1a(n.name)
+		for j := h & uint64(slots-1); ; j = (j + 1) & uint64(slots-1) {
+			if table[j] == 0 {
+				table[j] = uint64(i+1) | uint64(hashTag(h))<<32
+				break
+			}
+		}
+	}
+	total := uint64(headerSize) + 4*uint64(len(names)) + 8*uint64(slots) + recRowSize*uint64(len(recs)) + uint64(blob.Len())
 	if total > math.MaxUint32 {
 		return corrupt("index would be %d bytes, more than the format's 4 GiB", total)
 	}
 	body := make([]byte, 0, total-headerSize)
 	for _, off := range nameOffs {
 		body = binary.LittleEndian.AppendUint32(body, off)
+	}
+	for _, slot := range table {
+		body = binary.LittleEndian.AppendUint64(body, slot)
 	}
 	for _, r := range recs {
 		body = binary.LittleEndian.AppendUint64(body, r.off)
@@ -115,6 +132,7 @@ func writeIndex(w io.Writer, names []nameEntries, recs []recMeta, ids []string, 
 	binary.LittleEndian.PutUint32(hdr[24:], wOff)
 	binary.LittleEndian.PutUint32(hdr[28:], uint32(len(withdrawn)))
 	binary.LittleEndian.PutUint32(hdr[32:], crc32.Checksum(body, castagnoli))
+	binary.LittleEndian.PutUint32(hdr[36:], uint32(slots))
 	if _, err := w.Write(hdr); err != nil {
 		return err
 	}
@@ -127,6 +145,8 @@ func writeIndex(w io.Writer, names []nameEntries, recs []recMeta, ids []string, 
 type index struct {
 	nameCount, recordCount int
 	names                  []byte
+	hash                   []byte
+	slots                  uint64
 	recs                   []byte
 	blob                   []byte
 	withdrawnOff           int
@@ -149,8 +169,13 @@ func parseIndex(data []byte, verify bool) (*index, error) {
 		withdrawnCount: int(binary.LittleEndian.Uint32(data[28:])),
 	}
 	blobLen := uint64(binary.LittleEndian.Uint32(data[20:]))
+	x.slots = uint64(binary.LittleEndian.Uint32(data[36:]))
+	if x.slots == 0 || x.slots&(x.slots-1) != 0 || x.slots <= uint64(x.nameCount) {
+		return nil, corrupt("hash table of %d slots for %d names", x.slots, x.nameCount)
+	}
 	namesEnd := headerSize + 4*uint64(x.nameCount)
-	recsEnd := namesEnd + recRowSize*uint64(x.recordCount)
+	hashEnd := namesEnd + 8*x.slots
+	recsEnd := hashEnd + recRowSize*uint64(x.recordCount)
 	if recsEnd+blobLen != uint64(len(data)) {
 		return nil, corrupt("index is %d bytes, header says %d", len(data), recsEnd+blobLen)
 	}
@@ -161,7 +186,8 @@ func parseIndex(data []byte, verify bool) (*index, error) {
 		return nil, corrupt("index checksum mismatch")
 	}
 	x.names = data[headerSize:namesEnd]
-	x.recs = data[namesEnd:recsEnd]
+	x.hash = data[namesEnd:hashEnd]
+	x.recs = data[hashEnd:recsEnd]
 	x.blob = data[recsEnd:]
 	return x, nil
 }
@@ -177,26 +203,58 @@ func (x *index) nameAt(i int) ([]byte, dec) {
 	return name, d
 }
 
-// find binary-searches the name table.
+// find looks a name up in the hash table. Probing stops at an empty slot
+// and never visits more slots than the table has, even when damaged.
 func (x *index) find(name string) (dec, bool, error) {
-	lo, hi := 0, x.nameCount
-	for lo < hi {
-		mid := int(uint(lo+hi) >> 1)
-		n, d := x.nameAt(mid)
-		if d.err != nil {
-			return dec{}, false, d.err
+	h := fnv1a(name)
+	tag := hashTag(h)
+	mask := x.slots - 1
+	j := h & mask
+	for range x.slots {
+		slot := binary.LittleEndian.Uint64(x.hash[8*j:])
+		n := uint32(slot)
+		if n == 0 {
+			return dec{}, false, nil
 		}
-		switch {
-		case string(n) == name:
-			return d, true, nil
-		case string(n) < name:
-			lo = mid + 1
-		default:
-			hi = mid
+		if uint32(slot>>32) == tag {
+			if int(n-1) >= x.nameCount {
+				return dec{}, false, corrupt("hash slot names %d of %d names", n-1, x.nameCount)
+			}
+			got, d := x.nameAt(int(n - 1))
+			if d.err != nil {
+				return dec{}, false, d.err
+			}
+			if string(got) == name {
+				return d, true, nil
+			}
 		}
+		j = (j + 1) & mask
 	}
 	return dec{}, false, nil
 }
+
+// hashSlotsFor sizes the table to a power of two with a load of at most
+// 0.8; probes stay within one or two cache lines.
+func hashSlotsFor(names int) int {
+	slots := 8
+	for slots < names+names/4+1 {
+		slots <<= 1
+	}
+	return slots
+}
+
+// fnv1a is 64-bit FNV-1a: stable across builds and processes (unlike
+// hash/maphash), as the table is stored on disk.
+func fnv1a(s string) uint64 {
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(s); i++ {
+		h ^= uint64(s[i])
+		h *= 1099511628211
+	}
+	return h
+}
+
+func hashTag(h uint64) uint32 { return uint32(h >> 32) }
 
 // forEntries calls fn for each (record, entry) of a found name.
 func forEntries(d dec, recordCount int, fn func(rec uint32, entry []byte) error) error {

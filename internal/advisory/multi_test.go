@@ -76,7 +76,9 @@ func TestEmbeddedAlwaysApplies(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.ContainsFunc(ms, func(x Match) bool { return x.Record.ID == "MAL-2025-46974" && x.Malicious && x.Severity == SeverityCritical }) {
+	if !slices.ContainsFunc(ms, func(x Match) bool {
+		return x.Record.ID == "MAL-2025-46974" && x.Malicious && x.Severity == SeverityCritical
+	}) {
 		t.Errorf("debug@4.4.2 not reported through the layers: %+v", ms)
 	}
 	if !m.Info().Embedded {

@@ -1,6 +1,7 @@
 package advisory
 
 import (
+	"bytes"
 	"encoding/json"
 	"strings"
 )
@@ -52,18 +53,29 @@ func decodeDBSpecific(raw json.RawMessage) dbSpecific {
 }
 
 // classifyInput is what malware and severity classification look at.
+// database_specific is decoded only when the id and summary do not decide:
+// malware records carry large provenance lists there.
 type classifyInput struct {
 	id       string
 	summary  string
-	db       dbSpecific
+	rawDB    json.RawMessage
+	db       *dbSpecific
 	severity []Score
 	affected []Affected
+}
+
+func (in *classifyInput) dbSpecific() *dbSpecific {
+	if in.db == nil {
+		d := decodeDBSpecific(in.rawDB)
+		in.db = &d
+	}
+	return in.db
 }
 
 // Classify returns whether a record describes malware and its severity.
 // Malware is always critical.
 func (r *Record) Classify() (malicious bool, sev Severity) {
-	in := classifyInput{id: r.ID, summary: r.Summary, db: decodeDBSpecific(r.DatabaseSpecific), severity: r.Severity, affected: r.Affected}
+	in := classifyInput{id: r.ID, summary: r.Summary, rawDB: r.DatabaseSpecific, severity: r.Severity, affected: r.Affected}
 	return in.classify()
 }
 
@@ -88,22 +100,23 @@ func (in *classifyInput) malicious() bool {
 	if strings.HasPrefix(in.id, "MAL-") {
 		return true
 	}
-	if len(in.db.Origins) > 0 && string(in.db.Origins) != "null" {
-		return true
-	}
 	s := strings.ToLower(strings.TrimSpace(in.summary))
 	for _, p := range []string{"malware in ", "malicious code in ", "embedded malicious code in "} {
 		if strings.HasPrefix(s, p) {
 			return true
 		}
 	}
-	return false
+	if !bytes.Contains(in.rawDB, []byte(`"malicious-packages-origins"`)) {
+		return false // cheap test before decoding
+	}
+	o := in.dbSpecific().Origins
+	return len(o) > 0 && string(o) != "null"
 }
 
 // level is GitHub's database_specific.severity when present, else the
 // highest severity computable from CVSS vectors, else unknown.
 func (in *classifyInput) level() Severity {
-	switch strings.ToUpper(strings.TrimSpace(in.db.Severity)) {
+	switch strings.ToUpper(strings.TrimSpace(in.dbSpecific().Severity)) {
 	case "LOW":
 		return SeverityLow
 	case "MODERATE", "MEDIUM":

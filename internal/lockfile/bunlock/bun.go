@@ -3,6 +3,7 @@
 package bunlock
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"strings"
@@ -49,7 +50,9 @@ type builder struct {
 	ctx   context.Context
 	file  string
 	t     *tree
-	lines *lockfile.LineIndex
+	data  []byte
+	lines *lockfile.LineIndex // built for error messages only
+	pos   lineCursor
 	g     *lockfile.Graph
 
 	keys     map[string]int // packages key -> package index
@@ -59,9 +62,40 @@ type builder struct {
 	wsPkg    map[string]int // workspace path -> its package
 	steps    int
 	buf      []byte
+
+	// Most packages sit at the top of node_modules and have no copies of
+	// their own below them: lookups skip the nested keys they cannot have.
+	top         []bool          // per package: its key has one component
+	hasNested   []bool          // per package: nested keys sit under its key
+	nestedUnder map[string]bool // key prefixes that nested keys sit under
+}
+
+// lineCursor turns increasing byte offsets into line and column: package
+// keys come in file order, so counting the lines between two of them is
+// all it takes (a LineIndex of the whole file costs more than that).
+type lineCursor struct {
+	src       []byte
+	off, line int // line (1-based) of offset off
+	lineStart int
+}
+
+func (c *lineCursor) position(off int) (line, col int) {
+	if c.line == 0 || off < c.off {
+		c.off, c.line, c.lineStart = 0, 1, 0
+	}
+	gap := c.src[c.off:off]
+	if n := bytes.Count(gap, []byte{'\n'}); n > 0 {
+		c.line += n
+		c.lineStart = c.off + bytes.LastIndexByte(gap, '\n') + 1
+	}
+	c.off = off
+	return c.line, off - c.lineStart + 1
 }
 
 func (b *builder) perr(off int32, format string, args ...any) *lockfile.ParseError {
+	if b.lines == nil {
+		b.lines = lockfile.NewLineIndex(b.data)
+	}
 	line, col := b.lines.Position(int(off))
 	return &lockfile.ParseError{File: b.file, Line: line, Column: col, Msg: fmt.Sprintf(format, args...)}
 }
@@ -79,7 +113,8 @@ func (Reader) Parse(ctx context.Context, file string, data []byte) (*lockfile.Gr
 	if len(data) > lockfile.MaxFileSize {
 		return nil, fmt.Errorf("%s: %w", file, lockfile.ErrTooLarge)
 	}
-	b := &builder{ctx: ctx, file: file, lines: lockfile.NewLineIndex(data), g: &lockfile.Graph{File: file, Format: lockfile.FormatBunLock}}
+	b := &builder{ctx: ctx, file: file, data: data, g: &lockfile.Graph{File: file, Format: lockfile.FormatBunLock}}
+	b.pos.src = data
 	t, err := parseJSONC(string(data))
 	if err != nil {
 		je := err.(*jsonError)
@@ -128,8 +163,19 @@ func (b *builder) build() error {
 	if err != nil {
 		return err
 	}
-	b.keys = make(map[string]int)
+	n := 0
+	if pkgs >= 0 {
+		for e := t.nodes[pkgs].first; e >= 0; e = t.nodes[e].next {
+			n++
+		}
+	}
+	b.keys = make(map[string]int, n)
+	b.top = make([]bool, 0, n)
+	b.nestedUnder = make(map[string]bool)
 	b.wsPkg = make(map[string]int)
+	b.g.Packages = make([]lockfile.Package, 0, n)
+	b.info = make([]int32, 0, n)
+	b.edges = make([][]edge, 0, n)
 	if pkgs >= 0 {
 		for e := t.nodes[pkgs].first; e >= 0; e = t.nodes[e].next {
 			if err := b.tick(); err != nil {
@@ -142,6 +188,10 @@ func (b *builder) build() error {
 	}
 	if err := b.addImporters(wss); err != nil {
 		return err
+	}
+	b.hasNested = make([]bool, len(b.g.Packages))
+	for i := range b.g.Packages {
+		b.hasNested[i] = b.nestedUnder[b.g.Packages[i].Key]
 	}
 	for i := range b.g.Packages {
 		if err := b.tick(); err != nil {
@@ -168,7 +218,7 @@ func (b *builder) build() error {
 //	root       ["name@root:", {bin…}]
 func (b *builder) addPackage(e int32) error {
 	t := b.t
-	key := t.nodes[e].key
+	key := t.key(e)
 	if t.nodes[e].kind != kArray {
 		return b.perr(t.nodes[e].off, "package %q: expected an array, found a %s", key, t.nodes[e].kind)
 	}
@@ -181,7 +231,7 @@ func (b *builder) addPackage(e int32) error {
 	if n == 0 || t.nodes[elems[0]].kind != kString {
 		return b.perr(t.nodes[e].off, "package %q: expected [\"NAME@VERSION\", …]", key)
 	}
-	id := t.nodes[elems[0]].val
+	id := t.str(elems[0])
 	name, res := splitID(id)
 	if name == "" {
 		return b.perr(t.nodes[elems[0]].off, "package %q: expected NAME@VERSION, found %q", key, id)
@@ -195,7 +245,7 @@ func (b *builder) addPackage(e int32) error {
 	p := lockfile.Package{Key: key}
 	p.Name, p.Version = name, res
 	off := t.nodes[e].keyOff
-	line, col := b.lines.Position(int(off))
+	line, col := b.pos.position(int(off))
 	p.Location = lockfile.Location{File: b.file, Line: line, Column: col}
 	info := elem(1, kObject)
 	switch {
@@ -228,6 +278,13 @@ func (b *builder) addPackage(e int32) error {
 	if _, dup := b.keys[key]; dup {
 		return b.perr(off, "package %q is listed twice", key)
 	}
+	var buf [8]int
+	ends := components(key, buf[:0])
+	if len(ends) > 1 {
+		// remember that the parent has copies of its own under it
+		b.nestedUnder[key[:ends[len(ends)-2]]] = true
+	}
+	b.top = append(b.top, len(ends) == 1)
 	b.keys[key] = len(b.g.Packages)
 	b.g.Packages = append(b.g.Packages, p)
 	b.info = append(b.info, info)
@@ -287,20 +344,30 @@ func lastComponent(key string) string {
 
 // lookup resolves dependency dep of the package or workspace whose key is
 // prefix the way bun's node_modules layout does: the nearest "prefix/dep",
-// then the parent's, up to the top-level "dep".
-func (b *builder) lookup(prefix, dep string) int {
+// then the parent's, up to the top-level "dep". self is the package whose
+// key prefix is, or -1 for a workspace.
+func (b *builder) lookup(self int, prefix, dep string) int {
+	if self >= 0 && b.top[self] && !b.hasNested[self] {
+		return b.find(dep)
+	}
 	var buf [8]int
 	ends := components(prefix, buf[:0])
-	for k := len(ends); k >= 0; k-- {
-		b.buf = b.buf[:0]
-		if k > 0 {
-			b.buf = append(b.buf, prefix[:ends[k-1]]...)
-			b.buf = append(b.buf, '/')
+	for k := len(ends); k > 0; k-- {
+		parent := prefix[:ends[k-1]]
+		if !b.nestedUnder[parent] {
+			continue
 		}
-		b.buf = append(b.buf, dep...)
+		b.buf = append(append(append(b.buf[:0], parent...), '/'), dep...)
 		if i, ok := b.keys[string(b.buf)]; ok {
 			return i
 		}
+	}
+	return b.find(dep)
+}
+
+func (b *builder) find(key string) int {
+	if i, ok := b.keys[key]; ok {
+		return i
 	}
 	return -1
 }
@@ -312,7 +379,7 @@ func (b *builder) addImporters(wss int32) error {
 		return nil
 	}
 	for w := t.nodes[wss].first; w >= 0; w = t.nodes[w].next {
-		path := t.nodes[w].key
+		path := t.key(w)
 		if _, err := b.object(w, "workspace "+path); err != nil {
 			return err
 		}
@@ -335,7 +402,7 @@ func (b *builder) addImporters(wss int32) error {
 				continue
 			}
 			for d := t.nodes[deps].first; d >= 0; d = t.nodes[d].next {
-				to := b.lookup(prefix, t.nodes[d].key)
+				to := b.lookup(-1, prefix, t.key(d))
 				if to < 0 {
 					continue // an optional dependency for another platform, an unresolved peer
 				}
@@ -381,16 +448,16 @@ func (b *builder) addEdges(i int) error {
 			// workspace entry's are its importer's (see addImporters)
 			continue
 		}
-		deps, err := b.object(t.get(info, g.key), fmt.Sprintf("package %q: %s", p.Key, g.key))
-		if err != nil {
-			return err
-		}
-		if deps < 0 {
+		deps := t.get(info, g.key)
+		if deps < 0 || t.nodes[deps].kind == kNull {
 			continue
 		}
+		if t.nodes[deps].kind != kObject {
+			return b.perr(t.nodes[deps].off, "package %q: %s: expected an object, found a %s", p.Key, g.key, t.nodes[deps].kind)
+		}
 		for d := t.nodes[deps].first; d >= 0; d = t.nodes[d].next {
-			name := t.nodes[d].key
-			to := b.lookup(p.Key, name)
+			name := t.key(d)
+			to := b.lookup(i, p.Key, name)
 			if to < 0 || to == i {
 				continue
 			}

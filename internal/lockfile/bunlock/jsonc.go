@@ -32,19 +32,36 @@ func (k kind) String() string {
 }
 
 // node is one JSON value. The members of an object are its children, each
-// carrying its key; array elements are children with an empty key.
+// carrying its key; array elements are children with an empty key. Nodes
+// hold no pointers (texts are spans of the source), so the garbage collector
+// neither scans the arena nor pays write barriers for it.
 type node struct {
 	kind        kind
 	off, keyOff int32 // byte offsets of the value and of its key
-	key, val    string
+	key, val    span  // val: the text of strings and numbers
 	first, last int32
 	next        int32
 }
 
+// span is a text: src[start:end], or strs[-start-1] when start is negative
+// (strings with escapes).
+type span struct{ start, end int32 }
+
 type tree struct {
+	src   string
+	strs  []string
 	nodes []node
 	root  int32
 }
+
+func (t *tree) text(s span) string {
+	if s.start < 0 {
+		return t.strs[-s.start-1]
+	}
+	return t.src[s.start:s.end]
+}
+
+func (t *tree) key(n int32) string { return t.text(t.nodes[n].key) }
 
 // get returns the member of object n under key, or -1.
 func (t *tree) get(n int32, key string) int32 {
@@ -52,7 +69,7 @@ func (t *tree) get(n int32, key string) int32 {
 		return -1
 	}
 	for c := t.nodes[n].first; c >= 0; c = t.nodes[c].next {
-		if t.nodes[c].key == key {
+		if t.key(c) == key {
 			return c
 		}
 	}
@@ -64,7 +81,7 @@ func (t *tree) str(n int32) string {
 	if n < 0 || t.nodes[n].kind != kString {
 		return ""
 	}
-	return t.nodes[n].val
+	return t.text(t.nodes[n].val)
 }
 
 // jsonError is a syntax error at a byte offset.
@@ -87,7 +104,7 @@ type jsonParser struct {
 
 // parseJSONC reads one JSON value with comments and trailing commas.
 func parseJSONC(src string) (*tree, error) {
-	p := &jsonParser{s: src, t: &tree{nodes: make([]node, 0, len(src)/24+16)}}
+	p := &jsonParser{s: src, t: &tree{src: src, nodes: make([]node, 0, len(src)/24+16)}}
 	if strings.HasPrefix(src, "\ufeff") {
 		p.i = 3
 	}
@@ -195,7 +212,7 @@ func (p *jsonParser) value() int32 {
 				if p.i < len(p.s) && isIdent(p.s[p.i]) {
 					break
 				}
-				return p.add(node{kind: lit.kind, off: start, val: lit.text})
+				return p.add(node{kind: lit.kind, off: start})
 			}
 		}
 	default:
@@ -257,11 +274,11 @@ func (p *jsonParser) number() int32 {
 		return -1
 	}
 	p.i = i
-	return p.add(node{kind: kNumber, off: int32(start), val: s[start:i]})
+	return p.add(node{kind: kNumber, off: int32(start), val: span{int32(start), int32(i)}})
 }
 
 // string reads a JSON string; without escapes it is a slice of the input.
-func (p *jsonParser) string() (string, bool) {
+func (p *jsonParser) string() (span, bool) {
 	s := p.s
 	start := p.i + 1
 	i := start
@@ -269,7 +286,7 @@ func (p *jsonParser) string() (string, bool) {
 		c := s[i]
 		if c == '"' {
 			p.i = i + 1
-			return s[start:i], true
+			return span{int32(start), int32(i)}, true
 		}
 		if c == '\\' {
 			break
@@ -277,7 +294,7 @@ func (p *jsonParser) string() (string, bool) {
 		if c < 0x20 {
 			p.i = i
 			p.fail("control character %q in a string", c)
-			return "", false
+			return span{}, false
 		}
 		i++
 	}
@@ -288,11 +305,12 @@ func (p *jsonParser) string() (string, bool) {
 		switch {
 		case c == '"':
 			p.i = i + 1
-			return b.String(), true
+			p.t.strs = append(p.t.strs, b.String())
+			return span{start: -int32(len(p.t.strs))}, true
 		case c < 0x20:
 			p.i = i
 			p.fail("control character %q in a string", c)
-			return "", false
+			return span{}, false
 		case c != '\\':
 			b.WriteByte(c)
 			i++
@@ -321,7 +339,7 @@ func (p *jsonParser) string() (string, bool) {
 			if !ok {
 				p.i = i
 				p.fail("expected four hex digits after \\u")
-				return "", false
+				return span{}, false
 			}
 			i += 4
 			if utf16.IsSurrogate(r) {
@@ -338,12 +356,12 @@ func (p *jsonParser) string() (string, bool) {
 		default:
 			p.i = i - 2
 			p.fail("unknown escape \\%c", e)
-			return "", false
+			return span{}, false
 		}
 	}
 	p.i = len(s)
 	p.fail("expected \" to close the string")
-	return "", false
+	return span{}, false
 }
 
 func hex4(s string, i int) (rune, bool) {
@@ -378,7 +396,7 @@ func (p *jsonParser) object() int32 {
 		}
 		p.space()
 		if p.i >= len(p.s) || p.s[p.i] != ':' {
-			p.fail("expected \":\" after the key %q", key)
+			p.fail("expected \":\" after the key %q", p.t.text(key))
 			break
 		}
 		p.i++

@@ -1,6 +1,8 @@
 package npmlock
 
 import (
+	"bytes"
+	"encoding/binary"
 	"fmt"
 	"strings"
 	"unicode/utf16"
@@ -23,13 +25,16 @@ const maxDepth = 1000
 // that knows its byte offset everywhere is both the simplest way to point
 // at a line and several times faster.
 //
-// Strings are returned as substrings of src, a single string copy of the
-// input, so the common escape-free string costs no allocation.
+// Strings come back as slices of the input, so the common escape-free
+// string costs nothing; escaped is set when the last one had to be decoded
+// into a fresh slice instead. What a Graph keeps is copied out with keep.
 type scanner struct {
-	file  string
-	src   string
-	pos   int
-	depth int
+	file    string
+	src     []byte
+	pos     int
+	depth   int
+	escaped bool
+	arena   strings.Builder // the current chunk of kept strings
 
 	// Line counting is incremental because offsets are visited nearly in
 	// order: lineOff is the last offset asked about, line its line and
@@ -41,9 +46,29 @@ type scanner struct {
 }
 
 func newScanner(file string, data []byte) *scanner {
-	s := &scanner{file: file, src: string(data), line: 1}
-	s.src = strings.TrimPrefix(s.src, "\ufeff") // npm strips a BOM too
-	return s
+	return &scanner{file: file, src: bytes.TrimPrefix(data, []byte("\ufeff")), line: 1} // npm strips a BOM too
+}
+
+// arenaChunk is the size of the chunks keep copies strings into.
+const arenaChunk = 64 << 10
+
+// keep returns b as a string the Graph may hold: the input belongs to the
+// caller. Strings are packed into shared chunks, as a lockfile's kept
+// strings (keys, versions, URLs, hashes) are a third of it and copying the
+// whole input costs more than this.
+func (s *scanner) keep(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	if s.arena.Cap()-s.arena.Len() < len(b) {
+		// The old chunk lives on in the strings already taken from it; a
+		// Builder only ever appends, so they never change.
+		s.arena = strings.Builder{}
+		s.arena.Grow(max(arenaChunk, len(b)))
+	}
+	off := s.arena.Len()
+	s.arena.Write(b)
+	return s.arena.String()[off:]
 }
 
 // position returns the 1-based line and column of byte offset off.
@@ -53,9 +78,9 @@ func (s *scanner) position(off int) (line, col int) {
 		s.lineOff, s.line, s.lineStart = 0, 1, 0
 	}
 	seg := s.src[s.lineOff:off]
-	if n := strings.Count(seg, "\n"); n > 0 {
+	if n := bytes.Count(seg, []byte{'\n'}); n > 0 {
 		s.line += n
-		s.lineStart = s.lineOff + strings.LastIndexByte(seg, '\n') + 1
+		s.lineStart = s.lineOff + bytes.LastIndexByte(seg, '\n') + 1
 	}
 	s.lineOff = off
 	return s.line, off - s.lineStart + 1
@@ -115,13 +140,8 @@ func (s *scanner) ws() {
 	s.pos = i
 }
 
-// load64 reads 8 bytes of s at i, little-endian; the compiler turns it into
-// one load.
-func load64(s string, i int) uint64 {
-	s = s[i : i+8]
-	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
-		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
-}
+// load64 reads 8 bytes of b at i, little-endian, in one load.
+func load64(b []byte, i int) uint64 { return binary.LittleEndian.Uint64(b[i:]) }
 
 // plainASCII reports whether all 8 bytes in x are ASCII that neither ends
 // nor escapes a string nor is a control character. This is SWAR: in
@@ -171,32 +191,32 @@ func (s *scanner) object(what string) (object, error) {
 
 // next returns the next key and the offset of its opening quote, or
 // done at the closing brace.
-func (o *object) next() (key string, off int, done bool, err error) {
+func (o *object) next() (key []byte, off int, done bool, err error) {
 	s := o.s
 	c := s.peek()
 	if c == '}' {
 		s.pos++
 		s.depth--
-		return "", 0, true, nil
+		return nil, 0, true, nil
 	}
 	if !o.first {
 		if c != ',' {
-			return "", 0, false, s.expected("',' or '}'")
+			return nil, 0, false, s.expected("',' or '}'")
 		}
 		s.pos++
 		c = s.peek()
 	}
 	o.first = false
 	if c != '"' {
-		return "", 0, false, s.expected("a string key")
+		return nil, 0, false, s.expected("a string key")
 	}
 	off = s.pos
 	key, err = s.str()
 	if err != nil {
-		return "", 0, false, err
+		return nil, 0, false, err
 	}
 	if s.peek() != ':' {
-		return "", 0, false, s.expected("':' after object key")
+		return nil, 0, false, s.expected("':' after object key")
 	}
 	s.pos++
 	return key, off, false, nil
@@ -206,7 +226,8 @@ func (o *object) next() (key string, off int, done bool, err error) {
 //
 // Invalid UTF-8 becomes U+FFFD, byte by byte, as encoding/json does (and
 // as Node.js does reading the file), so names read here are names npm sees.
-func (s *scanner) str() (string, error) {
+func (s *scanner) str() ([]byte, error) {
+	s.escaped = false
 	start := s.pos + 1
 	i := start
 	// Lockfile strings are ASCII without escapes: 8 bytes at a time.
@@ -217,41 +238,42 @@ func (s *scanner) str() (string, error) {
 	for ; i < len(s.src); i++ {
 		switch c := s.src[i]; {
 		case c == '"':
-			if !ascii && !utf8.ValidString(s.src[start:i]) {
+			if !ascii && !utf8.Valid(s.src[start:i]) {
 				return s.strSlow(start)
 			}
 			s.pos = i + 1
-			return s.src[start:i], nil
+			return s.src[start:i:i], nil
 		case c == '\\':
 			return s.strSlow(start)
 		case c < 0x20:
-			return "", s.errorAt(i, "control character %#02x in string", c)
+			return nil, s.errorAt(i, "control character %#02x in string", c)
 		case c >= 0x80:
 			ascii = false
 		}
 	}
-	return "", s.errorAt(s.pos, "string is not terminated")
+	return nil, s.errorAt(s.pos, "string is not terminated")
 }
 
 // strSlow decodes a string with escapes or invalid UTF-8, both rare in
 // lockfiles. Invalid surrogates become U+FFFD, as encoding/json does.
-func (s *scanner) strSlow(start int) (string, error) {
-	var b strings.Builder
+func (s *scanner) strSlow(start int) ([]byte, error) {
+	s.escaped = true
+	var b bytes.Buffer
 	i := start
 	for i < len(s.src) {
 		c := s.src[i]
 		switch {
 		case c == '"':
 			s.pos = i + 1
-			return b.String(), nil
+			return b.Bytes(), nil
 		case c < 0x20:
-			return "", s.errorAt(i, "control character %#02x in string", c)
+			return nil, s.errorAt(i, "control character %#02x in string", c)
 		case c >= 0x80:
-			r, size := utf8.DecodeRuneInString(s.src[i:])
+			r, size := utf8.DecodeRune(s.src[i:])
 			if r == utf8.RuneError && size == 1 {
 				b.WriteRune(utf8.RuneError)
 			} else {
-				b.WriteString(s.src[i : i+size])
+				b.Write(s.src[i : i+size])
 			}
 			i += size
 			continue
@@ -279,7 +301,7 @@ func (s *scanner) strSlow(start int) (string, error) {
 		case 'u':
 			r, ok := hex4(s.src, i+2)
 			if !ok {
-				return "", s.errorAt(i, `expected 4 hex digits after \u`)
+				return nil, s.errorAt(i, `expected 4 hex digits after \u`)
 			}
 			i += 6
 			if utf16.IsSurrogate(r) {
@@ -295,19 +317,19 @@ func (s *scanner) strSlow(start int) (string, error) {
 			b.WriteRune(r)
 			continue
 		default:
-			return "", s.errorAt(i, "invalid escape %q in string", s.src[i:i+2])
+			return nil, s.errorAt(i, "invalid escape %q in string", s.src[i:i+2])
 		}
 		i += 2
 	}
-	return "", s.errorAt(start-1, "string is not terminated")
+	return nil, s.errorAt(start-1, "string is not terminated")
 }
 
-func hex4(src string, at int) (rune, bool) {
+func hex4(src []byte, at int) (rune, bool) {
 	if at+4 > len(src) {
 		return 0, false
 	}
 	var r rune
-	for _, c := range []byte(src[at : at+4]) {
+	for _, c := range src[at : at+4] {
 		switch {
 		case c >= '0' && c <= '9':
 			c -= '0'
@@ -323,25 +345,34 @@ func hex4(src string, at int) (rune, bool) {
 	return r, true
 }
 
-// stringValue reads a value that must be a string; field names it in errors.
-func (s *scanner) stringValue(field string) (string, error) {
+// stringValue reads a value that must be a string and keeps it; field
+// names it in errors.
+func (s *scanner) stringValue(field []byte) (string, error) {
 	if s.peek() != '"' {
 		return "", s.expected(fmt.Sprintf("a string for %q", field))
 	}
-	return s.str()
+	b, err := s.str()
+	return s.keep(b), err
+}
+
+// literal consumes lit if it comes next.
+func (s *scanner) literal(lit string) bool {
+	if len(s.src)-s.pos >= len(lit) && string(s.src[s.pos:s.pos+len(lit)]) == lit {
+		s.pos += len(lit)
+		return true
+	}
+	return false
 }
 
 // boolValue reads a value that must be true or false.
-func (s *scanner) boolValue(field string) (bool, error) {
+func (s *scanner) boolValue(field []byte) (bool, error) {
 	switch s.peek() {
 	case 't':
-		if strings.HasPrefix(s.src[s.pos:], "true") {
-			s.pos += 4
+		if s.literal("true") {
 			return true, nil
 		}
 	case 'f':
-		if strings.HasPrefix(s.src[s.pos:], "false") {
-			s.pos += 5
+		if s.literal("false") {
 			return false, nil
 		}
 	}
@@ -349,7 +380,7 @@ func (s *scanner) boolValue(field string) (bool, error) {
 }
 
 // number reads a JSON number and returns its text.
-func (s *scanner) number() (string, error) {
+func (s *scanner) number() ([]byte, error) {
 	start := s.pos
 	i := s.pos
 	if i < len(s.src) && s.src[i] == '-' {
@@ -362,13 +393,13 @@ func (s *scanner) number() (string, error) {
 		i = digits(s.src, i)
 	default:
 		s.pos = i
-		return "", s.expected("a digit")
+		return nil, s.expected("a digit")
 	}
 	if i < len(s.src) && s.src[i] == '.' {
 		j := digits(s.src, i+1)
 		if j == i+1 {
 			s.pos = j
-			return "", s.expected("a digit after the decimal point")
+			return nil, s.expected("a digit after the decimal point")
 		}
 		i = j
 	}
@@ -380,7 +411,7 @@ func (s *scanner) number() (string, error) {
 		j := digits(s.src, i)
 		if j == i {
 			s.pos = j
-			return "", s.expected("a digit in the exponent")
+			return nil, s.expected("a digit in the exponent")
 		}
 		i = j
 	}
@@ -388,7 +419,7 @@ func (s *scanner) number() (string, error) {
 	return s.src[start:i], nil
 }
 
-func digits(src string, i int) int {
+func digits(src []byte, i int) int {
 	for i < len(src) && src[i] >= '0' && src[i] <= '9' {
 		i++
 	}
@@ -429,14 +460,11 @@ func (s *scanner) skip() error {
 	case '[':
 		return s.array(func() error { return s.skip() })
 	case 't', 'f':
-		_, err := s.boolValue("value")
-		if err != nil {
-			return s.expected("a JSON value")
+		if s.literal("true") || s.literal("false") {
+			return nil
 		}
-		return nil
 	case 'n':
-		if strings.HasPrefix(s.src[s.pos:], "null") {
-			s.pos += 4
+		if s.literal("null") {
 			return nil
 		}
 	case '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
@@ -480,13 +508,4 @@ func (s *scanner) array(elem func() error) error {
 			return s.expected("',' or ']'")
 		}
 	}
-}
-
-// isNull consumes a null literal if one is next.
-func (s *scanner) isNull() bool {
-	if s.peek() == 'n' && strings.HasPrefix(s.src[s.pos:], "null") {
-		s.pos += 4
-		return true
-	}
-	return false
 }

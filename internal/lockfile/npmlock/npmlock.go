@@ -80,10 +80,12 @@ type parser struct {
 	root    *rootEntry
 	folders []int32 // packages that are folders inside the project: importers
 
-	depNames []string // arena of dependency names, ranges in pkgInfo
-	arena    []int    // backing array of every Dependencies slice
-	buf      []byte   // scratch for resolution keys
-	entries  int      // entries read, for context checks
+	depNames []nameRef // every dependency name read, ranges in pkgInfo
+	escaped  []string  // names that had escapes, for nameRef
+	arena    []int     // backing array of every Dependencies slice
+	buf      []byte    // scratch for resolution keys
+	dirs     []string  // scratch for search paths
+	entries  int       // entries read, for context checks
 }
 
 // rootEntry is the "" entry of "packages": the project itself.
@@ -112,7 +114,7 @@ func (p *parser) parse() (*lockfile.Graph, error) {
 		if done {
 			break
 		}
-		switch key {
+		switch string(key) {
 		case "lockfileVersion":
 			if c := s.peek(); c != '-' && (c < '0' || c > '9') {
 				return nil, s.expected("a number for \"lockfileVersion\"")
@@ -122,7 +124,7 @@ func (p *parser) parse() (*lockfile.Graph, error) {
 			if err != nil {
 				return nil, err
 			}
-			switch n {
+			switch string(n) {
 			case "1", "2", "3":
 				p.lockfileVersion = int(n[0] - '0')
 			default:
@@ -131,7 +133,7 @@ func (p *parser) parse() (*lockfile.Graph, error) {
 				return nil, pe
 			}
 		case "name":
-			if p.rootName, err = s.stringValue("name"); err != nil {
+			if p.rootName, err = s.stringValue(key); err != nil {
 				return nil, err
 			}
 		case "packages":
@@ -221,6 +223,7 @@ func (p *parser) reset() {
 	p.root = nil
 	p.folders = p.folders[:0]
 	p.depNames = p.depNames[:0]
+	p.escaped = p.escaped[:0]
 }
 
 // add records a package under its key; a repeated key replaces the earlier
@@ -250,6 +253,28 @@ func (p *parser) location(off int) lockfile.Location {
 	return lockfile.Location{File: p.s.file, Line: line, Column: col}
 }
 
+// nameRef is a dependency name: only looked up while edges are resolved,
+// so it is not copied out of the input but pointed at, or for a name that
+// had escapes (off < 0) kept in parser.escaped[-off-1].
+type nameRef struct{ off, n int32 }
+
+// ref returns the nameRef of name, just read as a key whose opening quote
+// is at off.
+func (p *parser) ref(name []byte, off int) nameRef {
+	if p.s.escaped {
+		p.escaped = append(p.escaped, string(name))
+		return nameRef{off: -int32(len(p.escaped)), n: int32(len(name))}
+	}
+	return nameRef{off: int32(off + 1), n: int32(len(name))}
+}
+
+func (p *parser) name(r nameRef) []byte {
+	if r.off < 0 {
+		return []byte(p.escaped[-r.off-1])
+	}
+	return p.s.src[r.off : r.off+r.n]
+}
+
 // depMap reads {"name": "range", …} and appends the names to depNames.
 func (p *parser) depMap() error {
 	s := p.s
@@ -258,15 +283,15 @@ func (p *parser) depMap() error {
 		return err
 	}
 	for {
-		name, _, done, err := o.next()
+		name, off, done, err := o.next()
 		if err != nil || done {
 			return err
 		}
+		if len(name) > 0 {
+			p.depNames = append(p.depNames, p.ref(name, off))
+		}
 		if err := s.skip(); err != nil { // the range; edges need only the name
 			return err
-		}
-		if name != "" {
-			p.depNames = append(p.depNames, name)
 		}
 	}
 }
@@ -286,7 +311,7 @@ func (p *parser) parsePackages() error {
 		if err := p.tick(); err != nil {
 			return err
 		}
-		if err := p.parsePackage(key, off); err != nil {
+		if err := p.parsePackage(s.keep(key), off); err != nil {
 			return err
 		}
 	}
@@ -309,7 +334,7 @@ func (p *parser) parsePackage(key string, off int) error {
 		if done {
 			break
 		}
-		switch field {
+		switch string(field) {
 		case "version":
 			pkg.Version, err = s.stringValue(field)
 		case "resolved":
@@ -479,9 +504,10 @@ func markDirect(importers []lockfile.Importer, pkgs []lockfile.Package) {
 // capped sub-slice, so a caller appending to one cannot clobber the next.
 func (p *parser) edges(self int32, from string, start, end int32) []int {
 	begin := len(p.arena)
+	dirs := p.searchPath(self, from)
 names:
-	for _, name := range p.depNames[start:end] {
-		j := p.resolve(self, from, name)
+	for _, ref := range p.depNames[start:end] {
+		j := p.resolve(dirs, p.name(ref))
 		if j < 0 || j == self {
 			// A missing optional or peer dependency, or a stale entry; or a
 			// package requiring its own name, which adds nothing to a path.
@@ -516,55 +542,64 @@ func (p *parser) markNested() {
 	}
 }
 
-// resolve finds the package that name means when required from the folder
-// from, as Node.js does: from/node_modules/name, then the same in each
-// parent folder, skipping folders that are themselves node_modules. A link
-// resolves to the folder it points at. It returns -1 when nothing matches.
-func (p *parser) resolve(self int32, from, name string) int32 {
+// searchPath lists the folders whose node_modules a package at folder from
+// looks in, nearest first, as Node.js does: from itself, then each parent
+// folder, skipping folders that are themselves node_modules. Only folders
+// that hold entries are listed. self is the package at from (-1 for the
+// root), whose hasChildren spares a lookup.
+func (p *parser) searchPath(self int32, from string) []string {
+	dirs := p.dirs[:0]
 	// A folder outside the project (a file: link target) has its own
 	// node_modules outside the lockfile; it never sees the project's.
 	outside := outsideProject(from)
-	dir := from
-	for {
-		if dir == "" && outside {
-			return -1
-		}
-		var look bool
-		switch {
-		case dir == "":
-			look = true // the project's node_modules
-		case self >= 0 && len(dir) == len(from):
-			look = p.info[self].hasChildren // the dependent's own folder
-		default:
-			look = p.nested[dir]
-		}
-		if look && dir[strings.LastIndexByte(dir, '/')+1:] != "node_modules" {
-			b := p.buf[:0]
-			if dir != "" {
-				b = append(b, dir...)
-				b = append(b, '/')
-			}
-			b = append(b, "node_modules/"...)
-			b = append(b, name...)
-			p.buf = b
-			if i, ok := p.index[string(b)]; ok {
-				if t := p.info[i].linkTarget; t != "" {
-					if j, ok := p.index[t]; ok {
-						return j
-					}
-				}
-				return i
-			}
-		}
+	for dir := from; ; {
 		if dir == "" {
-			return -1
+			if !outside {
+				dirs = append(dirs, "")
+			}
+			break
 		}
-		if k := strings.LastIndexByte(dir, '/'); k >= 0 {
-			dir = dir[:k]
-		} else {
-			dir = ""
+		k := strings.LastIndexByte(dir, '/')
+		if dir[k+1:] != "node_modules" {
+			has := false
+			if self >= 0 && len(dir) == len(from) {
+				has = p.info[self].hasChildren
+			} else {
+				has = p.nested[dir]
+			}
+			if has {
+				dirs = append(dirs, dir)
+			}
+		}
+		dir = dir[:max(k, 0)]
+	}
+	p.dirs = dirs
+	return dirs
+}
+
+// resolve finds the package that name means for a package whose search
+// path is dirs: the first dir/node_modules/name there is. A link resolves
+// to the folder it points at. It returns -1 when nothing matches.
+func (p *parser) resolve(dirs []string, name []byte) int32 {
+	for _, dir := range dirs {
+		b := p.buf[:0]
+		if dir != "" {
+			b = append(b, dir...)
+			b = append(b, '/')
+		}
+		b = append(b, "node_modules/"...)
+		b = append(b, name...)
+		p.buf = b
+		if i, ok := p.index[string(b)]; ok {
+			if t := p.info[i].linkTarget; t != "" {
+				if j, ok := p.index[t]; ok {
+					return j
+				}
+			}
+			return i
 		}
 	}
+	return -1
 }
 
 // SourceOf classifies a "resolved" URL or specifier as npm records it. An

@@ -130,51 +130,57 @@ func TestInvariants(t *testing.T) {
 	for _, file := range fixtures(t) {
 		t.Run(file, func(t *testing.T) {
 			g, data := parseFile(t, file)
-			lines := strings.Split(string(data), "\n")
-			keys := map[string]bool{}
-			for i, p := range g.Packages {
-				if keys[p.Key] {
-					t.Errorf("key %q appears twice", p.Key)
-				}
-				keys[p.Key] = true
-				if p.Name == "" || (p.Version == "" && p.Source != lockfile.SourceLink) {
-					t.Errorf("%s: empty name or version: %+v", p.Key, p.PackageVersion)
-				}
-				// The location must point at the entry's key in the file:
-				// the full key in version 2/3, the last name in version 1.
-				want := `"` + p.Key + `"`
-				if strings.HasSuffix(string(g.Format), "v1") {
-					want = `"` + p.Key[strings.LastIndex(p.Key, "node_modules/")+len("node_modules/"):] + `"`
-				}
-				if p.Location.File != file || p.Location.Line < 1 || p.Location.Line > len(lines) ||
-					!strings.HasPrefix(lines[p.Location.Line-1][p.Location.Column-1:], want) {
-					t.Errorf("%s: location %+v does not point at %s", p.Key, p.Location, want)
-				}
-				for _, d := range p.Dependencies {
-					if d < 0 || d >= len(g.Packages) {
-						t.Fatalf("%s: edge to %d out of range", p.Key, d)
-					}
-					if d == i {
-						t.Errorf("%s depends on itself", p.Key)
-					}
-				}
-				if p.Direct != isDirect(g, i) {
-					t.Errorf("%s: Direct=%v but importers say otherwise", p.Key, p.Direct)
-				}
-			}
-			if len(g.Importers) == 0 || g.Importers[0].Path != "" {
-				t.Errorf("first importer should be the root, got %+v", g.Importers)
-			}
-			// Every path leads from an importer to the package.
-			pf := g.PathFinder()
-			for i := range g.Packages {
-				for _, path := range pf.PathsTo(i, 3) {
-					if path[len(path)-1] != g.Packages[i].PackageVersion.String() {
-						t.Errorf("path %v does not end at %s", path, g.Packages[i].PackageVersion)
-					}
-				}
-			}
+			checkGraph(t, file, g, data)
 		})
+	}
+}
+
+// checkGraph checks what must hold of any graph parsed from data.
+func checkGraph(t *testing.T, file string, g *lockfile.Graph, data []byte) {
+	t.Helper()
+	lines := strings.Split(string(data), "\n")
+	keys := map[string]bool{}
+	for i, p := range g.Packages {
+		if keys[p.Key] {
+			t.Errorf("key %q appears twice", p.Key)
+		}
+		keys[p.Key] = true
+		if p.Name == "" || (p.Version == "" && p.Source != lockfile.SourceLink) {
+			t.Errorf("%s: empty name or version: %+v", p.Key, p.PackageVersion)
+		}
+		// The location must point at the entry's key in the file: the
+		// full key in version 2/3, the last name in version 1.
+		want := `"` + p.Key + `"`
+		if strings.HasSuffix(string(g.Format), "v1") {
+			want = `"` + p.Key[strings.LastIndex(p.Key, "node_modules/")+len("node_modules/"):] + `"`
+		}
+		if p.Location.File != file || p.Location.Line < 1 || p.Location.Line > len(lines) ||
+			!strings.HasPrefix(lines[p.Location.Line-1][p.Location.Column-1:], want) {
+			t.Errorf("%s: location %+v does not point at %s", p.Key, p.Location, want)
+		}
+		for _, d := range p.Dependencies {
+			if d < 0 || d >= len(g.Packages) {
+				t.Fatalf("%s: edge to %d out of range", p.Key, d)
+			}
+			if d == i {
+				t.Errorf("%s depends on itself", p.Key)
+			}
+		}
+		if p.Direct != isDirect(g, i) {
+			t.Errorf("%s: Direct=%v but importers say otherwise", p.Key, p.Direct)
+		}
+	}
+	if len(g.Importers) == 0 || g.Importers[0].Path != "" {
+		t.Errorf("first importer should be the root, got %+v", g.Importers)
+	}
+	// Every path leads from an importer to the package.
+	pf := g.PathFinder()
+	for i := range g.Packages {
+		for _, path := range pf.PathsTo(i, 3) {
+			if path[len(path)-1] != g.Packages[i].PackageVersion.String() {
+				t.Errorf("path %v does not end at %s", path, g.Packages[i].PackageVersion)
+			}
+		}
 	}
 }
 
@@ -564,6 +570,28 @@ func TestMinified(t *testing.T) {
 	for _, p := range g.Packages {
 		if p.Location.Line != 1 || !bytes.HasPrefix(data[p.Location.Column-1:], []byte(`"`+p.Key+`"`)) {
 			t.Fatalf("%s: location %+v", p.Key, p.Location)
+		}
+	}
+}
+
+// TestDoesNotKeepInput checks that a Graph holds no reference into the
+// input, which belongs to the caller and may be reused.
+func TestDoesNotKeepInput(t *testing.T) {
+	for _, file := range fixtures(t) {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		g, err := Reader{}.Parse(context.Background(), file, data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := dump(g)
+		for i := range data {
+			data[i] = 'X'
+		}
+		if after := dump(g); after != before {
+			t.Errorf("%s: the graph changed with the input it was parsed from", file)
 		}
 	}
 }

@@ -116,22 +116,23 @@ func FuzzYAMLTrees(f *testing.F) {
 
 func sameTree(a *tree, i int32, b *tree, j int32, cols bool) string {
 	x, y := &a.nodes[i], &b.nodes[j]
+	xk, yk := a.text(x.key), b.text(y.key)
 	if x.kind != y.kind {
-		return "kind " + kindName(x.kind) + " vs " + kindName(y.kind) + " at key " + x.key
+		return "kind " + kindName(x.kind) + " vs " + kindName(y.kind) + " at key " + xk
 	}
-	if x.key != y.key {
-		return "key " + x.key + " vs " + y.key
+	if xk != yk {
+		return "key " + xk + " vs " + yk
 	}
 	if x.keyLine != y.keyLine || (cols && x.keyCol != y.keyCol) {
-		return "key position of " + x.key
+		return "key position of " + xk
 	}
 	switch x.kind {
 	case kScalar:
-		if x.val != y.val {
-			return "value " + x.val + " vs " + y.val
+		if xv, yv := a.text(x.val), b.text(y.val); xv != yv {
+			return "value " + xv + " vs " + yv
 		}
 		if x.line != y.line || (cols && x.col != y.col) {
-			return "position of value " + x.val
+			return "position of value " + a.text(x.val)
 		}
 	case kMap, kSeq:
 		c, d := x.first, y.first
@@ -142,7 +143,7 @@ func sameTree(a *tree, i int32, b *tree, j int32, cols bool) string {
 			c, d = a.nodes[c].next, b.nodes[d].next
 		}
 		if c >= 0 || d >= 0 {
-			return "different number of entries under " + x.key
+			return "different number of entries under " + xk
 		}
 	}
 	return ""

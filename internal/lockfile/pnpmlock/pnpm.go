@@ -80,7 +80,7 @@ func (Reader) Parse(ctx context.Context, file string, data []byte) (*lockfile.Gr
 		file:     file,
 		t:        t,
 		g:        &lockfile.Graph{File: file},
-		keys:     make(map[string]int, len(t.nodes)/8),
+		keys:     make(map[string]int),
 		impIdx:   make(map[string]int),
 		linkPkgs: make(map[string]int),
 	}
@@ -106,6 +106,7 @@ type builder struct {
 	// workspace link packages whose Dependencies mirror an importer's
 	wsImporter map[int]int
 	steps      int
+	buf        []byte
 }
 
 type root struct {
@@ -147,6 +148,23 @@ func (b *builder) build() error {
 		return &lockfile.ParseError{File: b.file, Line: 1, Column: 1, Msg: "empty file: expected a mapping with lockfileVersion"}
 	}
 	var docs []doc
+	// one package per snapshot (v9) or packages entry (v5, v6): count them
+	// so that the slices are allocated once
+	n := 0
+	for _, d := range t.docs {
+		for _, section := range []string{"snapshots", "packages"} {
+			if s := t.get(d, section); s >= 0 {
+				for e := t.nodes[s].first; e >= 0; e = t.nodes[e].next {
+					n++
+				}
+				break
+			}
+		}
+	}
+	b.g.Packages = make([]lockfile.Package, 0, n+8)
+	b.recDev = make([]int8, 0, n+8)
+	b.refName = make([]string, 0, n+8)
+	b.keys = make(map[string]int, n)
 	for _, d := range t.docs {
 		if t.nodes[d].kind != kMap {
 			return b.perr(d, false, "expected a mapping with lockfileVersion, found a %s", kindName(t.nodes[d].kind))
@@ -258,7 +276,7 @@ func (b *builder) addPackages(d doc) error {
 	meta := make(map[string]int32)
 	if pkgs >= 0 {
 		for e := t.nodes[pkgs].first; e >= 0; e = t.nodes[e].next {
-			meta[t.nodes[e].key] = e
+			meta[t.key(e)] = e
 		}
 	}
 	used := make(map[int32]bool, len(meta))
@@ -267,7 +285,7 @@ func (b *builder) addPackages(d doc) error {
 			if err := b.tick(); err != nil {
 				return err
 			}
-			m, ok := meta[stripPeers(t.nodes[e].key)]
+			m, ok := meta[stripPeers(t.key(e))]
 			if !ok {
 				m = -1
 			} else {
@@ -296,7 +314,7 @@ func (b *builder) addPackages(d doc) error {
 // resolution and name/version fields, snap its v9 snapshot (or -1).
 func (b *builder) addPackage(d doc, e, meta, snap int32) error {
 	t := b.t
-	key := t.nodes[e].key
+	key := t.key(e)
 	if _, dup := b.keys[key]; dup {
 		// the same key in two documents of one stream is one package
 		return nil
@@ -505,9 +523,9 @@ func (b *builder) addImporters(d doc) error {
 	}
 	for e := t.nodes[imps].first; e >= 0; e = t.nodes[e].next {
 		if k := t.nodes[e].kind; k != kMap && k != kNull {
-			return b.perr(e, true, "importer %q: expected a mapping", t.nodes[e].key)
+			return b.perr(e, true, "importer %q: expected a mapping", t.key(e))
 		}
-		b.importer(cleanPath(t.nodes[e].key))
+		b.importer(cleanPath(t.key(e)))
 	}
 	return nil
 }
@@ -544,7 +562,7 @@ func (b *builder) addEdges(d doc) error {
 	for _, e := range impEntries {
 		impPath := "."
 		if e != d.n {
-			impPath = cleanPath(t.nodes[e].key)
+			impPath = cleanPath(t.key(e))
 		}
 		ii := b.impIdx[impPath]
 		for _, g := range importerGroups {
@@ -563,7 +581,7 @@ func (b *builder) addEdges(d doc) error {
 				if err != nil {
 					return err
 				}
-				target := b.resolve(d.style, t.nodes[c].key, ref, impPath, c)
+				target := b.resolve(d.style, t.key(c), ref, impPath, c)
 				if target < 0 {
 					continue
 				}
@@ -584,7 +602,7 @@ func (b *builder) addEdges(d doc) error {
 		return nil
 	}
 	for e := t.nodes[pkgs].first; e >= 0; e = t.nodes[e].next {
-		from, ok := b.keys[t.nodes[e].key]
+		from, ok := b.keys[t.key(e)]
 		if !ok {
 			continue
 		}
@@ -604,7 +622,7 @@ func (b *builder) addEdges(d doc) error {
 				if err != nil {
 					return err
 				}
-				if to := b.resolve(d.style, t.nodes[c].key, ref, ".", c); to >= 0 && to != from {
+				if to := b.resolve(d.style, t.key(c), ref, ".", c); to >= 0 && to != from {
 					b.g.Packages[from].Dependencies = append(b.g.Packages[from].Dependencies, to)
 				}
 			}
@@ -620,15 +638,15 @@ func (b *builder) refValue(c int32) (string, error) {
 	t := b.t
 	switch t.nodes[c].kind {
 	case kScalar:
-		return t.nodes[c].val, nil
+		return t.str(c), nil
 	case kMap:
 		v := t.get(c, "version")
 		if t.str(v) == "" {
-			return "", b.perr(c, true, "dependency %q: expected a version", t.nodes[c].key)
+			return "", b.perr(c, true, "dependency %q: expected a version", t.key(c))
 		}
 		return t.str(v), nil
 	}
-	return "", b.perr(c, true, "dependency %q: expected a version, found a %s", t.nodes[c].key, kindName(t.nodes[c].kind))
+	return "", b.perr(c, true, "dependency %q: expected a version, found a %s", t.key(c), kindName(t.nodes[c].kind))
 }
 
 // resolve finds the package that dependency name@ref points to; from is the
@@ -640,16 +658,21 @@ func (b *builder) resolve(style keyStyle, name, ref, from string, at int32) int 
 		return b.link(name, path.Join(from, target), at)
 	}
 	ref = strings.TrimPrefix(ref, "npm:")
-	var key string
+	// the key is built in a reused buffer: indexing a map with
+	// string(bytes) does not allocate
+	k := b.buf[:0]
+	sep := byte('@')
 	switch style {
 	case styleV5:
-		key = "/" + name + "/" + ref
+		k, sep = append(k, '/'), '/'
 	case styleV6:
-		key = "/" + name + "@" + ref
-	default:
-		key = name + "@" + ref
+		k = append(k, '/')
 	}
-	i, ok := b.keys[key]
+	k = append(k, name...)
+	k = append(k, sep)
+	k = append(k, ref...)
+	b.buf = k
+	i, ok := b.keys[string(k)]
 	if !ok {
 		// an alias (string-width-cjs: string-width@4.2.3, /string-width/4.2.3)
 		// or a key written out in full (file:…, a tarball or git key)

@@ -32,23 +32,46 @@ const (
 
 // node is one YAML node in a tree's flat arena. The entries of a mapping are
 // its children, each carrying its key; the items of a sequence are its
-// children with an empty key.
+// children with an empty key. Nodes hold no pointers (texts are spans of
+// the source), so the garbage collector neither scans the arena nor pays
+// write barriers for it.
 type node struct {
 	kind            kind
 	line, col       int32 // of the value: a scalar's first character, a block collection's first entry, a flow collection's bracket
 	keyLine, keyCol int32
-	key             string
-	val             string // scalars only
-	first, last     int32  // children; -1 when none
-	next            int32  // next sibling; -1 at the end
+	key             span
+	val             span  // scalars only
+	first, last     int32 // children; -1 when none
+	next            int32 // next sibling; -1 at the end
 }
+
+// span is a text: src[start:end], or strs[-start-1] when start is negative
+// (unescaped quoted scalars, and everything yaml/v3 reads).
+type span struct{ start, end int32 }
 
 // tree holds every document of one YAML stream. Null documents (empty ones
 // between two `---`) are left out.
 type tree struct {
+	src   string
+	strs  []string
 	nodes []node
 	docs  []int32
 }
+
+func (t *tree) text(s span) string {
+	if s.start < 0 {
+		return t.strs[-s.start-1]
+	}
+	return t.src[s.start:s.end]
+}
+
+// strSpan stores a text that is not a slice of the source.
+func (t *tree) strSpan(s string) span {
+	t.strs = append(t.strs, s)
+	return span{start: -int32(len(t.strs))}
+}
+
+func (t *tree) key(n int32) string { return t.text(t.nodes[n].key) }
 
 func (t *tree) add(n node) int32 {
 	n.first, n.last, n.next = -1, -1, -1
@@ -72,7 +95,7 @@ func (t *tree) get(m int32, key string) int32 {
 		return -1
 	}
 	for c := t.nodes[m].first; c >= 0; c = t.nodes[c].next {
-		if t.nodes[c].key == key {
+		if t.key(c) == key {
 			return c
 		}
 	}
@@ -84,7 +107,7 @@ func (t *tree) str(n int32) string {
 	if n < 0 || t.nodes[n].kind != kScalar {
 		return ""
 	}
-	return t.nodes[n].val
+	return t.text(t.nodes[n].val)
 }
 
 // syntaxError is where and why the fast reader stopped. The text may still
@@ -97,6 +120,23 @@ type syntaxError struct {
 
 func (e *syntaxError) Error() string {
 	return fmt.Sprintf("line %d, column %d: %s", e.line, e.col, e.msg)
+}
+
+// Byte classes for the scanning loops, which run over every byte of the
+// file: a table lookup is cheaper than a switch.
+var (
+	keyStop   [256]bool // ':' and '#' end or may end a block key
+	plainStop [256]bool // ':' and '#' in a block plain scalar
+	flowStop  [256]bool // what may end a plain scalar in a flow collection
+)
+
+func init() {
+	for _, c := range ":#" {
+		keyStop[c], plainStop[c] = true, true
+	}
+	for _, c := range ",[]{}\n\r:#" {
+		flowStop[c] = true
+	}
 }
 
 // maxImplicitKey is YAML's limit on the length of a key written without
@@ -122,7 +162,7 @@ func parseFast(src string) (*tree, error) {
 		return nil, &syntaxError{line: line, col: col, msg: fmt.Sprintf("character %q", src[i])}
 	}
 	lines := strings.Count(src, "\n") + 1
-	p := &fastParser{s: src, t: &tree{nodes: make([]node, 0, lines+lines/4)}, line: 1, eolOff: -1}
+	p := &fastParser{s: src, t: &tree{src: src, nodes: make([]node, 0, lines+lines/4)}, line: 1, eolOff: -1}
 	p.stream()
 	if p.err != nil {
 		return nil, p.err
@@ -136,25 +176,43 @@ func parseFast(src string) (*tree, error) {
 // forbids or takes as line breaks (C1 controls, NEL, U+2028, U+2029,
 // U+FEFF, non-characters).
 func badByte(s string) int {
-	for i := 0; i < len(s); i++ {
+	i := 0
+	for i < len(s) {
+		// eight bytes at a time while none needs a closer look
+		if i+8 <= len(s) {
+			t := s[i : i+8]
+			if special[t[0]]|special[t[1]]|special[t[2]]|special[t[3]]|special[t[4]]|special[t[5]]|special[t[6]]|special[t[7]] == 0 {
+				i += 8
+				continue
+			}
+		}
 		c := s[i]
-		if c >= 0x20 && c < 0x7f {
+		switch {
+		case special[c] == 0, c == '\r' && i+1 < len(s) && s[i+1] == '\n':
+			i++
 			continue
-		}
-		if c == '\n' || (c == '\r' && i+1 < len(s) && s[i+1] == '\n') {
-			continue
-		}
-		if c < 0x80 {
+		case c < 0x80:
 			return i
 		}
 		r, size := utf8.DecodeRuneInString(s[i:])
 		if r == utf8.RuneError || r < 0xa0 || r == 0x2028 || r == 0x2029 || r == 0xfeff || (r >= 0xd800 && r < 0xe000) || r == 0xfffe || r == 0xffff {
 			return i
 		}
-		i += size - 1
+		i += size
 	}
 	return -1
 }
+
+// special marks the bytes badByte must look at: controls but '\n', DEL and
+// everything beyond ASCII.
+var special = func() (t [256]uint8) {
+	for c := range t {
+		if c < 0x20 && c != '\n' || c >= 0x7f {
+			t[c] = 1
+		}
+	}
+	return t
+}()
 
 func (p *fastParser) fail(off int, format string, args ...any) {
 	if p.err != nil {
@@ -334,31 +392,37 @@ func (p *fastParser) mapping(indent int) int32 {
 
 // key reads a mapping key at s[start:end] up to its colon; after is the
 // offset just past the colon.
-func (p *fastParser) key(start, end int) (key string, after int, ok bool) {
+func (p *fastParser) key(start, end int) (key span, after int, ok bool) {
 	s := p.s
 	switch c := s[start]; c {
 	case '"', '\'':
 		k, i, ok := p.quoted(start, end)
 		if !ok {
-			return "", 0, false
+			return span{}, 0, false
 		}
 		if i >= end || s[i] != ':' || (i+1 < end && s[i+1] != ' ') {
 			p.fail(i, "a quoted key not followed by \": \"")
-			return "", 0, false
+			return span{}, 0, false
 		}
 		if i-start > maxImplicitKey {
 			p.fail(start, "a key longer than %d characters", maxImplicitKey)
-			return "", 0, false
+			return span{}, 0, false
 		}
 		return k, i + 1, true
 	case '?', '&', '*', '!', '|', '>', '%', '@', '`', '{', '[', ',', ']', '}':
 		p.fail(start, "a key starting with %q", c)
-		return "", 0, false
+		return span{}, 0, false
 	}
 	for i := start; i < end; i++ {
+		for i < end && !keyStop[s[i]] {
+			i++
+		}
+		if i >= end {
+			break
+		}
 		if i-start > maxImplicitKey {
 			p.fail(start, "a key longer than %d characters", maxImplicitKey)
-			return "", 0, false
+			return span{}, 0, false
 		}
 		switch s[i] {
 		case ':':
@@ -366,19 +430,19 @@ func (p *fastParser) key(start, end int) (key string, after int, ok bool) {
 				k := strings.TrimRight(s[start:i], " ")
 				if k == "" {
 					p.fail(start, "an empty key")
-					return "", 0, false
+					return span{}, 0, false
 				}
-				return k, i + 1, true
+				return span{int32(start), int32(start + len(k))}, i + 1, true
 			}
 		case '#':
 			if s[i-1] == ' ' {
 				p.fail(i, "a comment inside a key")
-				return "", 0, false
+				return span{}, 0, false
 			}
 		}
 	}
 	p.fail(start, "a line without \"key:\"")
-	return "", 0, false
+	return span{}, 0, false
 }
 
 // inline parses a value that starts on the current line at s[i:end] and
@@ -410,7 +474,14 @@ func (p *fastParser) inline(i, end int) int32 {
 			return -1
 		}
 		j := i
-		for j < end && !(s[j] == '#' && s[j-1] == ' ') {
+		for j < end {
+			if !plainStop[s[j]] {
+				j++
+				continue
+			}
+			if s[j] == '#' && s[j-1] == ' ' {
+				break
+			}
 			if s[j] == ':' && (j+1 == end || s[j+1] == ' ') {
 				p.fail(j, "a mapping inside a plain value")
 				return -1
@@ -418,7 +489,7 @@ func (p *fastParser) inline(i, end int) int32 {
 			j++
 		}
 		text := strings.TrimRight(s[i:j], " ")
-		v = p.t.add(plainNode(text, line, col))
+		v = p.t.add(plainNode(text, i, line, col))
 		i = j
 	}
 	for i < end && s[i] == ' ' {
@@ -432,12 +503,13 @@ func (p *fastParser) inline(i, end int) int32 {
 	return v
 }
 
-func plainNode(text string, line, col int32) node {
+// plainNode is the node of plain scalar text, found at src[start:].
+func plainNode(text string, start int, line, col int32) node {
 	switch text {
 	case "", "~", "null", "Null", "NULL":
 		return node{kind: kNull, line: line, col: col}
 	}
-	return node{kind: kScalar, line: line, col: col, val: text}
+	return node{kind: kScalar, line: line, col: col, val: span{int32(start), int32(start + len(text))}}
 }
 
 func (p *fastParser) seq(indent int) int32 {
@@ -501,7 +573,7 @@ func (p *fastParser) seq(indent int) int32 {
 
 // quoted reads a single- or double-quoted scalar that must end on the same
 // line; next is the offset after the closing quote.
-func (p *fastParser) quoted(start, end int) (val string, next int, ok bool) {
+func (p *fastParser) quoted(start, end int) (val span, next int, ok bool) {
 	s := p.s
 	q := s[start]
 	if q == '\'' {
@@ -521,13 +593,13 @@ func (p *fastParser) quoted(start, end int) (val string, next int, ok bool) {
 				continue
 			}
 			if b == nil {
-				return s[start+1 : i], i + 1, true
+				return span{int32(start + 1), int32(i)}, i + 1, true
 			}
 			b.WriteString(s[seg:i])
-			return b.String(), i + 1, true
+			return p.t.strSpan(b.String()), i + 1, true
 		}
 		p.fail(start, "a quoted scalar that does not end on its line")
-		return "", 0, false
+		return span{}, 0, false
 	}
 	// double-quoted
 	i := start + 1
@@ -535,14 +607,14 @@ func (p *fastParser) quoted(start, end int) (val string, next int, ok bool) {
 		i++
 	}
 	if i < end && s[i] == '"' {
-		return s[start+1 : i], i + 1, true
+		return span{int32(start + 1), int32(i)}, i + 1, true
 	}
 	var b strings.Builder
 	b.WriteString(s[start+1 : i])
 	for i < end {
 		c := s[i]
 		if c == '"' {
-			return b.String(), i + 1, true
+			return p.t.strSpan(b.String()), i + 1, true
 		}
 		if c != '\\' {
 			b.WriteByte(c)
@@ -573,22 +645,22 @@ func (p *fastParser) quoted(start, end int) (val string, next int, ok bool) {
 			n := map[byte]int{'x': 2, 'u': 4, 'U': 8}[e]
 			if i+n > end {
 				p.fail(i, "a short escape")
-				return "", 0, false
+				return span{}, 0, false
 			}
 			r, err := strconv.ParseUint(s[i:i+n], 16, 32)
 			if err != nil || !utf8.ValidRune(rune(r)) {
 				p.fail(i, "a bad escape")
-				return "", 0, false
+				return span{}, 0, false
 			}
 			b.WriteRune(rune(r))
 			i += n
 		default:
 			p.fail(i-2, "the escape \\%c", e)
-			return "", 0, false
+			return span{}, 0, false
 		}
 	}
 	p.fail(start, "a quoted scalar that does not end on its line")
-	return "", 0, false
+	return span{}, 0, false
 }
 
 // flow parses a flow mapping or sequence starting at s[*i]; it may span
@@ -612,7 +684,7 @@ func (p *fastParser) flow(i *int) int32 {
 			*i++
 			return n
 		}
-		var keyText string
+		var keyText span
 		var keyLine, keyCol int32
 		if k == kMap {
 			keyLine, keyCol = int32(p.line), int32(*i-p.off+1)
@@ -727,6 +799,10 @@ func (p *fastParser) flowScalar(i *int, isKey bool) int32 {
 	j := *i
 loop:
 	for j < len(s) {
+		if !flowStop[s[j]] {
+			j++
+			continue
+		}
 		switch s[j] {
 		case ',', '[', ']', '{', '}', '\n', '\r':
 			break loop
@@ -753,7 +829,8 @@ loop:
 		p.fail(j, "a bracket inside a plain flow scalar")
 		return -1
 	}
-	text := strings.TrimRight(s[*i:j], " ")
+	start := *i
+	text := strings.TrimRight(s[start:j], " ")
 	if j < len(s) && (s[j] == '\n' || s[j] == '\r') {
 		// a plain scalar may continue on the next line; only accept it if the
 		// next non-blank character closes the entry
@@ -766,6 +843,6 @@ loop:
 			return -1
 		}
 	}
-	*i = *i + len(text)
-	return p.t.add(plainNode(text, line, col))
+	*i = start + len(text)
+	return p.t.add(plainNode(text, start, line, col))
 }

@@ -22,7 +22,7 @@ func parseV3(src string) (t *tree, err error) {
 			t, err = nil, &syntaxError{msg: fmt.Sprintf("YAML reader failed: %v", r)}
 		}
 	}()
-	c := &v3Converter{t: &tree{}, budget: 4*len(src) + 1024}
+	c := &v3Converter{t: &tree{src: src}, budget: 4*len(src) + 1024}
 	dec := yaml.NewDecoder(strings.NewReader(src))
 	for {
 		var doc yaml.Node
@@ -72,7 +72,7 @@ func (c *v3Converter) convert(n *yaml.Node, depth int) (int32, error) {
 		if n.ShortTag() == "!!null" {
 			return c.t.add(node{kind: kNull, line: int32(n.Line), col: int32(n.Column)}), nil
 		}
-		return c.t.add(node{kind: kScalar, line: int32(n.Line), col: int32(n.Column), val: n.Value}), nil
+		return c.t.add(node{kind: kScalar, line: int32(n.Line), col: int32(n.Column), val: c.t.strSpan(n.Value)}), nil
 	case yaml.SequenceNode:
 		id := c.t.add(node{kind: kSeq, line: int32(n.Line), col: int32(n.Column)})
 		for _, item := range n.Content {
@@ -98,7 +98,7 @@ func (c *v3Converter) convert(n *yaml.Node, depth int) (int32, error) {
 				return -1, err
 			}
 			vn := &c.t.nodes[v]
-			vn.key, vn.keyLine, vn.keyCol = k.Value, int32(n.Content[i].Line), int32(n.Content[i].Column)
+			vn.key, vn.keyLine, vn.keyCol = c.t.strSpan(k.Value), int32(n.Content[i].Line), int32(n.Content[i].Column)
 			c.t.appendChild(id, v)
 		}
 		return id, nil
