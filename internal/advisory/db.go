@@ -60,11 +60,11 @@ type DB struct {
 	recLen int64
 	info   Info
 
-	// mu guards the mappings: lookups hold it for reading, Close for
-	// writing, so nothing reads unmapped memory.
-	mu     sync.RWMutex
-	closed bool
-	unmap  []func() error
+	// mu guards the index mapping and the records file: lookups hold it
+	// for reading, Close for writing, so nothing reads unmapped memory.
+	mu      sync.RWMutex
+	closed  bool
+	closers []func() error
 
 	cacheMu sync.Mutex
 	cache   map[uint32]*Record
@@ -144,7 +144,7 @@ func openOnce(dir string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("opening advisory index: %w", err)
 	}
-	db.unmap = append(db.unmap, unmap)
+	db.closers = append(db.closers, unmap)
 	if db.x, err = parseIndex(data, true); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("%s: %w", filepath.Join(genDir, indexFile), err)
@@ -154,7 +154,7 @@ func openOnce(dir string) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("opening advisory records: %w", err)
 	}
-	db.unmap = append(db.unmap, f.Close)
+	db.closers = append(db.closers, f.Close)
 	st, err := f.Stat()
 	if err != nil {
 		db.Close()
@@ -173,12 +173,12 @@ func (db *DB) Close() error {
 	}
 	db.mu.Lock()
 	defer db.mu.Unlock()
-	if db.closed || db.unmap == nil {
+	if db.closed || db.closers == nil {
 		return nil // the embedded snapshot lives as long as the process
 	}
 	db.closed = true
 	var first error
-	for _, f := range db.unmap {
+	for _, f := range db.closers {
 		if err := f(); err != nil && first == nil {
 			first = err
 		}
@@ -189,7 +189,7 @@ func (db *DB) Close() error {
 // Info describes the database.
 func (db *DB) Info() Info { return db.info }
 
-// hit is a record matched in the index, before its JSON is loaded.
+// hit is a record matched in the index, before the record is loaded.
 type hit struct {
 	db   *DB
 	rec  uint32

@@ -55,13 +55,16 @@ type builder struct {
 	pos   lineCursor
 	g     *lockfile.Graph
 
-	keys     map[string]int // packages key -> package index
-	info     []int32        // per package: its INFO object, or -1
-	edges    [][]edge       // per package
-	impEdges [][]edge       // per importer
-	wsPkg    map[string]int // workspace path -> its package
-	steps    int
-	buf      []byte
+	keys       map[string]int // packages key -> package index
+	info       []int32        // per package: its INFO object, or -1
+	edges      [][]edge       // per package
+	impEdges   [][]edge       // per importer
+	wsPkg      map[string]int // workspace path -> its package
+	steps      int
+	buf        []byte
+	parentsBuf []string
+	depArena   []int
+	edgeArena  []edge
 
 	// Most packages sit at the top of node_modules and have no copies of
 	// their own below them: lookups skip the nested keys they cannot have.
@@ -190,9 +193,20 @@ func (b *builder) build() error {
 		return err
 	}
 	b.hasNested = make([]bool, len(b.g.Packages))
+	total := 0
 	for i := range b.g.Packages {
 		b.hasNested[i] = b.nestedUnder[b.g.Packages[i].Key]
+		for _, g := range groups {
+			if d := t.get(b.info[i], g.key); d >= 0 {
+				for c := t.nodes[d].first; c >= 0; c = t.nodes[c].next {
+					total++
+				}
+			}
+		}
 	}
+	// every package's edges are slices of two shared arrays, allocated once
+	b.depArena = make([]int, 0, total)
+	b.edgeArena = make([]edge, 0, total)
 	for i := range b.g.Packages {
 		if err := b.tick(); err != nil {
 			return err
@@ -342,21 +356,31 @@ func lastComponent(key string) string {
 	return key[ends[len(ends)-2]+1:]
 }
 
-// lookup resolves dependency dep of the package or workspace whose key is
-// prefix the way bun's node_modules layout does: the nearest "prefix/dep",
-// then the parent's, up to the top-level "dep". self is the package whose
-// key prefix is, or -1 for a workspace.
-func (b *builder) lookup(self int, prefix, dep string) int {
-	if self >= 0 && b.top[self] && !b.hasNested[self] {
-		return b.find(dep)
+// parents returns the prefixes of key under which its dependencies may
+// have nested copies, nearest first: the key itself, then its ancestors
+// (only those that have nested keys at all).
+func (b *builder) parents(self int, key string, out []string) []string {
+	out = out[:0]
+	if self >= 0 && b.top[self] {
+		if b.hasNested[self] {
+			out = append(out, key)
+		}
+		return out
 	}
 	var buf [8]int
-	ends := components(prefix, buf[:0])
+	ends := components(key, buf[:0])
 	for k := len(ends); k > 0; k-- {
-		parent := prefix[:ends[k-1]]
-		if !b.nestedUnder[parent] {
-			continue
+		if parent := key[:ends[k-1]]; b.nestedUnder[parent] {
+			out = append(out, parent)
 		}
+	}
+	return out
+}
+
+// lookup resolves dependency dep the way bun's node_modules layout does:
+// the nearest "parent/dep" of parents, then the top-level "dep".
+func (b *builder) lookup(parents []string, dep string) int {
+	for _, parent := range parents {
 		b.buf = append(append(append(b.buf[:0], parent...), '/'), dep...)
 		if i, ok := b.keys[string(b.buf)]; ok {
 			return i
@@ -393,6 +417,7 @@ func (b *builder) addImporters(wss int32) error {
 			prefix = imp.Name
 		}
 		var edges []edge
+		parents := b.parents(-1, prefix, nil)
 		for _, g := range groups {
 			deps, err := b.object(t.get(w, g.key), g.key)
 			if err != nil {
@@ -402,7 +427,7 @@ func (b *builder) addImporters(wss int32) error {
 				continue
 			}
 			for d := t.nodes[deps].first; d >= 0; d = t.nodes[d].next {
-				to := b.lookup(-1, prefix, t.key(d))
+				to := b.lookup(parents, t.key(d))
 				if to < 0 {
 					continue // an optional dependency for another platform, an unresolved peer
 				}
@@ -435,6 +460,9 @@ func (b *builder) addEdges(i int) error {
 		return nil
 	}
 	p := &b.g.Packages[i]
+	parents := b.parents(i, p.Key, b.parentsBuf)
+	b.parentsBuf = parents
+	start := len(b.depArena)
 	var optionalPeers map[string]bool
 	if op := t.get(info, "optionalPeers"); op >= 0 && t.nodes[op].kind == kArray {
 		optionalPeers = make(map[string]bool)
@@ -457,7 +485,7 @@ func (b *builder) addEdges(i int) error {
 		}
 		for d := t.nodes[deps].first; d >= 0; d = t.nodes[d].next {
 			name := t.key(d)
-			to := b.lookup(i, p.Key, name)
+			to := b.lookup(parents, name)
 			if to < 0 || to == i {
 				continue
 			}
@@ -465,10 +493,15 @@ func (b *builder) addEdges(i int) error {
 			if kind == edgePeer && optionalPeers[name] {
 				kind = edgeOptionalPeer
 			}
-			b.edges[i] = append(b.edges[i], edge{to: to, kind: kind})
-			p.Dependencies = append(p.Dependencies, to)
+			b.edgeArena = append(b.edgeArena, edge{to: to, kind: kind})
+			b.depArena = append(b.depArena, to)
 		}
 	}
+	edges, deps := b.edgeArena[start:len(b.edgeArena):len(b.edgeArena)], b.depArena[start:len(b.depArena):len(b.depArena)]
+	if len(b.edges[i]) > 0 { // a v0 workspace entry: its importer's edges came first
+		edges, deps = append(b.edges[i], edges...), append(p.Dependencies, deps...)
+	}
+	b.edges[i], p.Dependencies = edges, deps
 	return nil
 }
 

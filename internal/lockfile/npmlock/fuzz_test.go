@@ -110,7 +110,7 @@ func FuzzScanner(f *testing.F) {
 		if len(data) > 0 && data[0] == '"' && json.Unmarshal(data, &want) == nil {
 			s := newScanner("f.json", data)
 			got, err := s.str()
-			if err != nil || string(got) != want {
+			if err != nil || got != want {
 				t.Fatalf("str() = %q, %v; encoding/json says %q", got, err, want)
 			}
 		}

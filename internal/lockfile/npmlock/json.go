@@ -1,8 +1,6 @@
 package npmlock
 
 import (
-	"bytes"
-	"encoding/binary"
 	"fmt"
 	"strings"
 	"unicode/utf16"
@@ -25,16 +23,13 @@ const maxDepth = 1000
 // that knows its byte offset everywhere is both the simplest way to point
 // at a line and several times faster.
 //
-// Strings come back as slices of the input, so the common escape-free
-// string costs nothing; escaped is set when the last one had to be decoded
-// into a fresh slice instead. What a Graph keeps is copied out with keep.
+// Strings are returned as substrings of src, a single string copy of the
+// input, so the common escape-free string costs no allocation.
 type scanner struct {
-	file    string
-	src     []byte
-	pos     int
-	depth   int
-	escaped bool
-	arena   strings.Builder // the current chunk of kept strings
+	file  string
+	src   string
+	pos   int
+	depth int
 
 	// Line counting is incremental because offsets are visited nearly in
 	// order: lineOff is the last offset asked about, line its line and
@@ -46,29 +41,9 @@ type scanner struct {
 }
 
 func newScanner(file string, data []byte) *scanner {
-	return &scanner{file: file, src: bytes.TrimPrefix(data, []byte("\ufeff")), line: 1} // npm strips a BOM too
-}
-
-// arenaChunk is the size of the chunks keep copies strings into.
-const arenaChunk = 64 << 10
-
-// keep returns b as a string the Graph may hold: the input belongs to the
-// caller. Strings are packed into shared chunks, as a lockfile's kept
-// strings (keys, versions, URLs, hashes) are a third of it and copying the
-// whole input costs more than this.
-func (s *scanner) keep(b []byte) string {
-	if len(b) == 0 {
-		return ""
-	}
-	if s.arena.Cap()-s.arena.Len() < len(b) {
-		// The old chunk lives on in the strings already taken from it; a
-		// Builder only ever appends, so they never change.
-		s.arena = strings.Builder{}
-		s.arena.Grow(max(arenaChunk, len(b)))
-	}
-	off := s.arena.Len()
-	s.arena.Write(b)
-	return s.arena.String()[off:]
+	s := &scanner{file: file, src: string(data), line: 1}
+	s.src = strings.TrimPrefix(s.src, "\ufeff") // npm strips a BOM too
+	return s
 }
 
 // position returns the 1-based line and column of byte offset off.
@@ -78,9 +53,9 @@ func (s *scanner) position(off int) (line, col int) {
 		s.lineOff, s.line, s.lineStart = 0, 1, 0
 	}
 	seg := s.src[s.lineOff:off]
-	if n := bytes.Count(seg, []byte{'\n'}); n > 0 {
+	if n := strings.Count(seg, "\n"); n > 0 {
 		s.line += n
-		s.lineStart = s.lineOff + bytes.LastIndexByte(seg, '\n') + 1
+		s.lineStart = s.lineOff + strings.LastIndexByte(seg, '\n') + 1
 	}
 	s.lineOff = off
 	return s.line, off - s.lineStart + 1
@@ -140,8 +115,13 @@ func (s *scanner) ws() {
 	s.pos = i
 }
 
-// load64 reads 8 bytes of b at i, little-endian, in one load.
-func load64(b []byte, i int) uint64 { return binary.LittleEndian.Uint64(b[i:]) }
+// load64 reads 8 bytes of s at i, little-endian; the compiler turns it into
+// one load.
+func load64(s string, i int) uint64 {
+	s = s[i : i+8]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+}
 
 // plainASCII reports whether all 8 bytes in x are ASCII that neither ends
 // nor escapes a string nor is a control character. This is SWAR: in
@@ -191,32 +171,32 @@ func (s *scanner) object(what string) (object, error) {
 
 // next returns the next key and the offset of its opening quote, or
 // done at the closing brace.
-func (o *object) next() (key []byte, off int, done bool, err error) {
+func (o *object) next() (key string, off int, done bool, err error) {
 	s := o.s
 	c := s.peek()
 	if c == '}' {
 		s.pos++
 		s.depth--
-		return nil, 0, true, nil
+		return "", 0, true, nil
 	}
 	if !o.first {
 		if c != ',' {
-			return nil, 0, false, s.expected("',' or '}'")
+			return "", 0, false, s.expected("',' or '}'")
 		}
 		s.pos++
 		c = s.peek()
 	}
 	o.first = false
 	if c != '"' {
-		return nil, 0, false, s.expected("a string key")
+		return "", 0, false, s.expected("a string key")
 	}
 	off = s.pos
 	key, err = s.str()
 	if err != nil {
-		return nil, 0, false, err
+		return "", 0, false, err
 	}
 	if s.peek() != ':' {
-		return nil, 0, false, s.expected("':' after object key")
+		return "", 0, false, s.expected("':' after object key")
 	}
 	s.pos++
 	return key, off, false, nil
@@ -226,8 +206,7 @@ func (o *object) next() (key []byte, off int, done bool, err error) {
 //
 // Invalid UTF-8 becomes U+FFFD, byte by byte, as encoding/json does (and
 // as Node.js does reading the file), so names read here are names npm sees.
-func (s *scanner) str() ([]byte, error) {
-	s.escaped = false
+func (s *scanner) str() (string, error) {
 	start := s.pos + 1
 	i := start
 	// Lockfile strings are ASCII without escapes: 8 bytes at a time.
@@ -238,42 +217,41 @@ func (s *scanner) str() ([]byte, error) {
 	for ; i < len(s.src); i++ {
 		switch c := s.src[i]; {
 		case c == '"':
-			if !ascii && !utf8.Valid(s.src[start:i]) {
+			if !ascii && !utf8.ValidString(s.src[start:i]) {
 				return s.strSlow(start)
 			}
 			s.pos = i + 1
-			return s.src[start:i:i], nil
+			return s.src[start:i], nil
 		case c == '\\':
 			return s.strSlow(start)
 		case c < 0x20:
-			return nil, s.errorAt(i, "control character %#02x in string", c)
+			return "", s.errorAt(i, "control character %#02x in string", c)
 		case c >= 0x80:
 			ascii = false
 		}
 	}
-	return nil, s.errorAt(s.pos, "string is not terminated")
+	return "", s.errorAt(s.pos, "string is not terminated")
 }
 
 // strSlow decodes a string with escapes or invalid UTF-8, both rare in
 // lockfiles. Invalid surrogates become U+FFFD, as encoding/json does.
-func (s *scanner) strSlow(start int) ([]byte, error) {
-	s.escaped = true
-	var b bytes.Buffer
+func (s *scanner) strSlow(start int) (string, error) {
+	var b strings.Builder
 	i := start
 	for i < len(s.src) {
 		c := s.src[i]
 		switch {
 		case c == '"':
 			s.pos = i + 1
-			return b.Bytes(), nil
+			return b.String(), nil
 		case c < 0x20:
-			return nil, s.errorAt(i, "control character %#02x in string", c)
+			return "", s.errorAt(i, "control character %#02x in string", c)
 		case c >= 0x80:
-			r, size := utf8.DecodeRune(s.src[i:])
+			r, size := utf8.DecodeRuneInString(s.src[i:])
 			if r == utf8.RuneError && size == 1 {
 				b.WriteRune(utf8.RuneError)
 			} else {
-				b.Write(s.src[i : i+size])
+				b.WriteString(s.src[i : i+size])
 			}
 			i += size
 			continue
@@ -301,7 +279,7 @@ func (s *scanner) strSlow(start int) ([]byte, error) {
 		case 'u':
 			r, ok := hex4(s.src, i+2)
 			if !ok {
-				return nil, s.errorAt(i, `expected 4 hex digits after \u`)
+				return "", s.errorAt(i, `expected 4 hex digits after \u`)
 			}
 			i += 6
 			if utf16.IsSurrogate(r) {
@@ -317,19 +295,19 @@ func (s *scanner) strSlow(start int) ([]byte, error) {
 			b.WriteRune(r)
 			continue
 		default:
-			return nil, s.errorAt(i, "invalid escape %q in string", s.src[i:i+2])
+			return "", s.errorAt(i, "invalid escape %q in string", s.src[i:i+2])
 		}
 		i += 2
 	}
-	return nil, s.errorAt(start-1, "string is not terminated")
+	return "", s.errorAt(start-1, "string is not terminated")
 }
 
-func hex4(src []byte, at int) (rune, bool) {
+func hex4(src string, at int) (rune, bool) {
 	if at+4 > len(src) {
 		return 0, false
 	}
 	var r rune
-	for _, c := range src[at : at+4] {
+	for _, c := range []byte(src[at : at+4]) {
 		switch {
 		case c >= '0' && c <= '9':
 			c -= '0'
@@ -345,34 +323,25 @@ func hex4(src []byte, at int) (rune, bool) {
 	return r, true
 }
 
-// stringValue reads a value that must be a string and keeps it; field
-// names it in errors.
-func (s *scanner) stringValue(field []byte) (string, error) {
+// stringValue reads a value that must be a string; field names it in errors.
+func (s *scanner) stringValue(field string) (string, error) {
 	if s.peek() != '"' {
 		return "", s.expected(fmt.Sprintf("a string for %q", field))
 	}
-	b, err := s.str()
-	return s.keep(b), err
-}
-
-// literal consumes lit if it comes next.
-func (s *scanner) literal(lit string) bool {
-	if len(s.src)-s.pos >= len(lit) && string(s.src[s.pos:s.pos+len(lit)]) == lit {
-		s.pos += len(lit)
-		return true
-	}
-	return false
+	return s.str()
 }
 
 // boolValue reads a value that must be true or false.
-func (s *scanner) boolValue(field []byte) (bool, error) {
+func (s *scanner) boolValue(field string) (bool, error) {
 	switch s.peek() {
 	case 't':
-		if s.literal("true") {
+		if strings.HasPrefix(s.src[s.pos:], "true") {
+			s.pos += 4
 			return true, nil
 		}
 	case 'f':
-		if s.literal("false") {
+		if strings.HasPrefix(s.src[s.pos:], "false") {
+			s.pos += 5
 			return false, nil
 		}
 	}
@@ -380,7 +349,7 @@ func (s *scanner) boolValue(field []byte) (bool, error) {
 }
 
 // number reads a JSON number and returns its text.
-func (s *scanner) number() ([]byte, error) {
+func (s *scanner) number() (string, error) {
 	start := s.pos
 	i := s.pos
 	if i < len(s.src) && s.src[i] == '-' {
@@ -393,13 +362,13 @@ func (s *scanner) number() ([]byte, error) {
 		i = digits(s.src, i)
 	default:
 		s.pos = i
-		return nil, s.expected("a digit")
+		return "", s.expected("a digit")
 	}
 	if i < len(s.src) && s.src[i] == '.' {
 		j := digits(s.src, i+1)
 		if j == i+1 {
 			s.pos = j
-			return nil, s.expected("a digit after the decimal point")
+			return "", s.expected("a digit after the decimal point")
 		}
 		i = j
 	}
@@ -411,7 +380,7 @@ func (s *scanner) number() ([]byte, error) {
 		j := digits(s.src, i)
 		if j == i {
 			s.pos = j
-			return nil, s.expected("a digit in the exponent")
+			return "", s.expected("a digit in the exponent")
 		}
 		i = j
 	}
@@ -419,7 +388,7 @@ func (s *scanner) number() ([]byte, error) {
 	return s.src[start:i], nil
 }
 
-func digits(src []byte, i int) int {
+func digits(src string, i int) int {
 	for i < len(src) && src[i] >= '0' && src[i] <= '9' {
 		i++
 	}
@@ -430,19 +399,8 @@ func digits(src []byte, i int) int {
 func (s *scanner) skip() error {
 	switch c := s.peek(); c {
 	case '"':
-		// Validate without decoding: only escapes and control bytes matter.
-		for i := s.pos + 1; i < len(s.src); i++ {
-			switch c := s.src[i]; {
-			case c == '"':
-				s.pos = i + 1
-				return nil
-			case c == '\\':
-				return s.skipSlowString()
-			case c < 0x20:
-				return s.errorAt(i, "control character %#02x in string", c)
-			}
-		}
-		return s.errorAt(s.pos, "string is not terminated")
+		_, err := s.str() // a substring: no allocation unless escaped
+		return err
 	case '{':
 		o, err := s.object("an object")
 		if err != nil {
@@ -460,11 +418,14 @@ func (s *scanner) skip() error {
 	case '[':
 		return s.array(func() error { return s.skip() })
 	case 't', 'f':
-		if s.literal("true") || s.literal("false") {
-			return nil
+		_, err := s.boolValue("value")
+		if err != nil {
+			return s.expected("a JSON value")
 		}
+		return nil
 	case 'n':
-		if s.literal("null") {
+		if strings.HasPrefix(s.src[s.pos:], "null") {
+			s.pos += 4
 			return nil
 		}
 	case '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
@@ -472,11 +433,6 @@ func (s *scanner) skip() error {
 		return err
 	}
 	return s.expected("a JSON value")
-}
-
-func (s *scanner) skipSlowString() error {
-	_, err := s.strSlow(s.pos + 1)
-	return err
 }
 
 // array calls elem once per element; elem must consume exactly one value.

@@ -80,12 +80,11 @@ type parser struct {
 	root    *rootEntry
 	folders []int32 // packages that are folders inside the project: importers
 
-	depNames []nameRef // every dependency name read, ranges in pkgInfo
-	escaped  []string  // names that had escapes, for nameRef
-	arena    []int     // backing array of every Dependencies slice
-	buf      []byte    // scratch for resolution keys
-	dirs     []string  // scratch for search paths
-	entries  int       // entries read, for context checks
+	depNames []string // arena of dependency names, ranges in pkgInfo
+	arena    []int    // backing array of every Dependencies slice
+	buf      []byte   // scratch for resolution keys
+	dirs     []string // scratch for search paths
+	entries  int      // entries read, for context checks
 }
 
 // rootEntry is the "" entry of "packages": the project itself.
@@ -114,7 +113,7 @@ func (p *parser) parse() (*lockfile.Graph, error) {
 		if done {
 			break
 		}
-		switch string(key) {
+		switch key {
 		case "lockfileVersion":
 			if c := s.peek(); c != '-' && (c < '0' || c > '9') {
 				return nil, s.expected("a number for \"lockfileVersion\"")
@@ -124,7 +123,7 @@ func (p *parser) parse() (*lockfile.Graph, error) {
 			if err != nil {
 				return nil, err
 			}
-			switch string(n) {
+			switch n {
 			case "1", "2", "3":
 				p.lockfileVersion = int(n[0] - '0')
 			default:
@@ -133,7 +132,7 @@ func (p *parser) parse() (*lockfile.Graph, error) {
 				return nil, pe
 			}
 		case "name":
-			if p.rootName, err = s.stringValue(key); err != nil {
+			if p.rootName, err = s.stringValue("name"); err != nil {
 				return nil, err
 			}
 		case "packages":
@@ -223,7 +222,6 @@ func (p *parser) reset() {
 	p.root = nil
 	p.folders = p.folders[:0]
 	p.depNames = p.depNames[:0]
-	p.escaped = p.escaped[:0]
 }
 
 // add records a package under its key; a repeated key replaces the earlier
@@ -253,28 +251,6 @@ func (p *parser) location(off int) lockfile.Location {
 	return lockfile.Location{File: p.s.file, Line: line, Column: col}
 }
 
-// nameRef is a dependency name: only looked up while edges are resolved,
-// so it is not copied out of the input but pointed at, or for a name that
-// had escapes (off < 0) kept in parser.escaped[-off-1].
-type nameRef struct{ off, n int32 }
-
-// ref returns the nameRef of name, just read as a key whose opening quote
-// is at off.
-func (p *parser) ref(name []byte, off int) nameRef {
-	if p.s.escaped {
-		p.escaped = append(p.escaped, string(name))
-		return nameRef{off: -int32(len(p.escaped)), n: int32(len(name))}
-	}
-	return nameRef{off: int32(off + 1), n: int32(len(name))}
-}
-
-func (p *parser) name(r nameRef) []byte {
-	if r.off < 0 {
-		return []byte(p.escaped[-r.off-1])
-	}
-	return p.s.src[r.off : r.off+r.n]
-}
-
 // depMap reads {"name": "range", …} and appends the names to depNames.
 func (p *parser) depMap() error {
 	s := p.s
@@ -283,15 +259,15 @@ func (p *parser) depMap() error {
 		return err
 	}
 	for {
-		name, off, done, err := o.next()
+		name, _, done, err := o.next()
 		if err != nil || done {
 			return err
 		}
-		if len(name) > 0 {
-			p.depNames = append(p.depNames, p.ref(name, off))
-		}
 		if err := s.skip(); err != nil { // the range; edges need only the name
 			return err
+		}
+		if name != "" {
+			p.depNames = append(p.depNames, name)
 		}
 	}
 }
@@ -311,7 +287,7 @@ func (p *parser) parsePackages() error {
 		if err := p.tick(); err != nil {
 			return err
 		}
-		if err := p.parsePackage(s.keep(key), off); err != nil {
+		if err := p.parsePackage(key, off); err != nil {
 			return err
 		}
 	}
@@ -334,7 +310,7 @@ func (p *parser) parsePackage(key string, off int) error {
 		if done {
 			break
 		}
-		switch string(field) {
+		switch field {
 		case "version":
 			pkg.Version, err = s.stringValue(field)
 		case "resolved":
@@ -506,8 +482,8 @@ func (p *parser) edges(self int32, from string, start, end int32) []int {
 	begin := len(p.arena)
 	dirs := p.searchPath(self, from)
 names:
-	for _, ref := range p.depNames[start:end] {
-		j := p.resolve(dirs, p.name(ref))
+	for _, name := range p.depNames[start:end] {
+		j := p.resolve(dirs, name)
 		if j < 0 || j == self {
 			// A missing optional or peer dependency, or a stale entry; or a
 			// package requiring its own name, which adds nothing to a path.
@@ -580,7 +556,7 @@ func (p *parser) searchPath(self int32, from string) []string {
 // resolve finds the package that name means for a package whose search
 // path is dirs: the first dir/node_modules/name there is. A link resolves
 // to the folder it points at. It returns -1 when nothing matches.
-func (p *parser) resolve(dirs []string, name []byte) int32 {
+func (p *parser) resolve(dirs []string, name string) int32 {
 	for _, dir := range dirs {
 		b := p.buf[:0]
 		if dir != "" {

@@ -26,14 +26,14 @@ func (p *parser) parseV1Tree(parent string) error {
 		if err := p.tick(); err != nil {
 			return err
 		}
-		if len(name) == 0 {
+		if name == "" {
 			return s.errorAt(off, "empty package name in \"dependencies\"")
 		}
-		key := "node_modules/" + string(name)
+		key := "node_modules/" + name
 		if parent != "" {
-			key = parent + "/node_modules/" + string(name)
+			key = parent + "/node_modules/" + name
 		}
-		if err := p.parseV1Entry(key, key[len(key)-len(name):], off, len(parent)); err != nil {
+		if err := p.parseV1Entry(key, name, off, len(parent)); err != nil {
 			return err
 		}
 	}
@@ -59,7 +59,7 @@ func (p *parser) parseV1Entry(key, name string, off, dirLen int) error {
 		if done {
 			break
 		}
-		switch string(field) {
+		switch field {
 		case "version":
 			pkg.Version, err = s.stringValue(field)
 		case "resolved":

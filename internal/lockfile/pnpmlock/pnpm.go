@@ -107,6 +107,7 @@ type builder struct {
 	wsImporter map[int]int
 	steps      int
 	buf        []byte
+	depArena   []int
 }
 
 type root struct {
@@ -601,11 +602,26 @@ func (b *builder) addEdges(d doc) error {
 	if pkgs < 0 {
 		return nil
 	}
+	if b.depArena == nil {
+		// every package's Dependencies are slices of one shared array
+		n := 0
+		for e := t.nodes[pkgs].first; e >= 0; e = t.nodes[e].next {
+			for _, group := range []string{"dependencies", "optionalDependencies"} {
+				if deps := t.get(e, group); deps >= 0 {
+					for c := t.nodes[deps].first; c >= 0; c = t.nodes[c].next {
+						n++
+					}
+				}
+			}
+		}
+		b.depArena = make([]int, 0, n)
+	}
 	for e := t.nodes[pkgs].first; e >= 0; e = t.nodes[e].next {
 		from, ok := b.keys[t.key(e)]
 		if !ok {
 			continue
 		}
+		start := len(b.depArena)
 		for _, group := range []string{"dependencies", "optionalDependencies"} {
 			deps, err := b.mapping(e, group)
 			if err != nil {
@@ -623,9 +639,16 @@ func (b *builder) addEdges(d doc) error {
 					return err
 				}
 				if to := b.resolve(d.style, t.key(c), ref, ".", c); to >= 0 && to != from {
-					b.g.Packages[from].Dependencies = append(b.g.Packages[from].Dependencies, to)
+					b.depArena = append(b.depArena, to)
 				}
 			}
+		}
+		deps := b.depArena[start:len(b.depArena):len(b.depArena)]
+		if p := &b.g.Packages[from]; len(p.Dependencies) > 0 {
+			// the same key in two documents
+			p.Dependencies = append(p.Dependencies, deps...)
+		} else {
+			p.Dependencies = deps
 		}
 	}
 	return nil
