@@ -126,6 +126,7 @@ func (r *Record) UnmarshalJSON(data []byte) error {
 		// timestamp must not bring it back. The epoch stands for "unknown".
 		r.Withdrawn = time.Unix(0, 0).UTC()
 	}
+	r.dropSupersededRanges()
 	return nil
 }
 

@@ -91,10 +91,11 @@ func FuzzYAMLTrees(f *testing.F) {
 		}
 		ref, err := parseV3(in)
 		if err != nil {
-			if strings.Contains(in, "?") {
-				// yaml/v3 follows libyaml, which ends a plain scalar in a flow
-				// collection at "?"; YAML 1.2 and js-yaml, which writes pnpm's
-				// lockfiles, do not ({tarball: https://host/a.tgz?token=x}).
+			// Where YAML 1.2 (and js-yaml, which writes pnpm's lockfiles)
+			// accepts what yaml/v3, following libyaml, does not: a "?"
+			// inside a plain scalar in a flow collection ({tarball:
+			// https://host/a.tgz?token=x}) and the escape "\/".
+			if strings.Contains(in, "?") || strings.Contains(in, `\/`) {
 				return
 			}
 			t.Fatalf("fast reader accepted what yaml/v3 rejects (%v):\n%q", err, in)
