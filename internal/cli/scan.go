@@ -72,7 +72,7 @@ func runScan(cmd *cobra.Command, e *env, f scanFlags, args []string) error {
 	if len(args) == 0 && len(f.lockfiles) == 0 {
 		args = []string{"."}
 	}
-	cfg, err := loadConfig(f.configPath, args)
+	cfg, err := loadConfig(f.configPath, args, f.lockfiles)
 	if err != nil {
 		return usageError{err}
 	}
@@ -156,21 +156,27 @@ func validFailOn(s string) bool {
 }
 
 // loadConfig uses --config when given, else vigil.yaml in the current
-// folder, else in the first scanned folder.
-func loadConfig(path string, args []string) (*config.Config, error) {
+// folder, else beside the first path or lockfile scanned.
+func loadConfig(path string, args, lockfiles []string) (*config.Config, error) {
 	if path != "" {
 		return config.Load(path)
 	}
 	if _, err := os.Stat(config.FileName); err == nil {
 		return config.Load(config.FileName)
 	}
-	for _, a := range args {
-		if st, err := os.Stat(a); err == nil && st.IsDir() {
-			return config.Find(a)
-		}
-		return config.Find(filepath.Dir(a))
+	first := ""
+	switch {
+	case len(args) > 0:
+		first = args[0]
+	case len(lockfiles) > 0:
+		first = lockfiles[0]
+	default:
+		return config.Default(), nil
 	}
-	return config.Default(), nil
+	if st, err := os.Stat(first); err == nil && st.IsDir() {
+		return config.Find(first)
+	}
+	return config.Find(filepath.Dir(first))
 }
 
 // openOutput returns where a report goes and a close function whose error

@@ -157,8 +157,7 @@ func (b *bomBuilder) add(g *lockfile.Graph) {
 	// through[i] memoises, for a workspace or link package i, the
 	// third-party refs reachable through workspace and link packages only.
 	through := map[int][]string{}
-	var expand func(deps []int, into map[string]bool)
-	expand = func(deps []int, into map[string]bool) {
+	expand := func(deps []int, into map[string]bool) {
 		for _, d := range deps {
 			if d < 0 || d >= len(g.Packages) {
 				continue

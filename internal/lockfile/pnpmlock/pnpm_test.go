@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -446,6 +447,71 @@ snapshots:
 				t.Errorf("got %+v", p)
 			}
 		})
+	}
+}
+
+// TestReformatted checks shapes that other tools give a lockfile: prettier
+// puts long flow mappings on lines of their own and prefers double quotes;
+// a private registry's tarball URL may carry a query. The fast reader reads
+// them all (no fallback), with the same result.
+func TestReformatted(t *testing.T) {
+	const pnpmStyle = `lockfileVersion: '9.0'
+importers:
+  .:
+    dependencies:
+      '@scope/a':
+        specifier: ^1.0.0
+        version: 1.0.0(b@2.0.0)
+packages:
+  '@scope/a@1.0.0':
+    resolution: {integrity: sha512-AAAA, tarball: https://npm.example.com/a.tgz?token=x}
+  b@2.0.0:
+    resolution: {integrity: sha512-BBBB}
+snapshots:
+  '@scope/a@1.0.0(b@2.0.0)':
+    dependencies:
+      b: 2.0.0
+  b@2.0.0: {}
+`
+	const prettierStyle = `lockfileVersion: "9.0"
+importers:
+  .:
+    dependencies:
+      "@scope/a":
+        specifier: ^1.0.0
+        version: 1.0.0(b@2.0.0)
+packages:
+  "@scope/a@1.0.0":
+    resolution:
+      {
+        integrity: sha512-AAAA,
+        tarball: https://npm.example.com/a.tgz?token=x,
+      }
+  b@2.0.0:
+    resolution: { integrity: sha512-BBBB }
+snapshots:
+  "@scope/a@1.0.0(b@2.0.0)":
+    dependencies:
+      b: 2.0.0
+  b@2.0.0: {}
+`
+	var dumps []string
+	for _, in := range []string{pnpmStyle, prettierStyle} {
+		if _, err := parseFast(in); err != nil {
+			t.Errorf("fast reader: %v", err)
+		}
+		g, err := Reader{}.Parse(context.Background(), "pnpm-lock.yaml", []byte(in))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// positions differ: prettier's layout has more lines
+		dumps = append(dumps, regexp.MustCompile(` line=\d+ col=\d+`).ReplaceAllString(dump(g), ""))
+	}
+	if dumps[0] != dumps[1] {
+		t.Errorf("pnpm style:\n%s\nprettier style:\n%s", dumps[0], dumps[1])
+	}
+	if !strings.Contains(dumps[0], "resolved: https://npm.example.com/a.tgz?token=x") || !strings.Contains(dumps[0], "@scope/a@1.0.0 source=registry") {
+		t.Errorf("a registry package from another registry:\n%s", dumps[0])
 	}
 }
 
