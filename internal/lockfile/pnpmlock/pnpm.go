@@ -468,7 +468,7 @@ func splitKey(key string, style keyStyle) (name, version string, registryKey boo
 	}
 	// name@1.2.3 is a registry package; name@file:…, name@https://…,
 	// name@git+…, name@github.com/… are not.
-	return name, version, strings.IndexAny(version, ":/") < 0
+	return name, version, !strings.ContainsAny(version, ":/")
 }
 
 // splitAt splits NAME@VERSION(peers) at the @ after the name and drops the

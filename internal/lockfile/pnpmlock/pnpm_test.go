@@ -515,6 +515,47 @@ snapshots:
 	}
 }
 
+// TestFallback reads YAML outside the fast reader's subset (an anchor and
+// alias, a block scalar, a compact mapping in a sequence) through yaml/v3.
+func TestFallback(t *testing.T) {
+	const in = `lockfileVersion: '9.0'
+# hand-edited
+importers:
+  .:
+    dependencies:
+      a: {specifier: ^1.0.0, version: 1.0.0}
+packages:
+  a@1.0.0:
+    resolution: &res {integrity: sha512-AAAA}
+    deprecated: |
+      use b
+    cpu:
+      - x64
+  b@1.0.0:
+    resolution: *res
+snapshots:
+  a@1.0.0:
+    dependencies:
+      b: 1.0.0
+  b@1.0.0: {}
+`
+	if _, err := parseFast(in); err == nil {
+		t.Fatal("the fast reader read anchors; this test needs another trigger")
+	}
+	g, err := Reader{}.Parse(context.Background(), "pnpm-lock.yaml", []byte(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, p := range g.Packages {
+		got = append(got, fmt.Sprintf("%s %s line=%d deps=%v", p.Name, p.Integrity, p.Location.Line, p.Dependencies))
+	}
+	want := []string{"a sha512-AAAA line=17 deps=[1]", "b sha512-AAAA line=20 deps=[]"}
+	if !slices.Equal(got, want) {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
 func TestErrors(t *testing.T) {
 	for _, tc := range []struct {
 		name, in  string
