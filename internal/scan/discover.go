@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/vigil-sec/vigil/internal/lockfile/readers"
 )
@@ -67,7 +68,7 @@ func discover(ctx context.Context, paths, lockfiles []string, includeNodeModules
 			}
 			if d.IsDir() {
 				if path != p && skipDirs[d.Name()] {
-					if includeNodeModules && d.Name() == "node_modules" && !hasLockfileSibling(filepath.Dir(path)) {
+					if includeNodeModules && d.Name() == "node_modules" && !coveredByLockfile(filepath.Dir(path), p) {
 						add(target{path: path, nodeModules: true})
 					}
 					return fs.SkipDir
@@ -95,20 +96,48 @@ func discover(ctx context.Context, paths, lockfiles []string, includeNodeModules
 	return out, nil
 }
 
-// hasLockfileSibling reports whether dir holds a lockfile; its tree is then
-// already described by the lockfile and reading node_modules too would
-// report every package twice.
-func hasLockfileSibling(dir string) bool {
+// coveredByLockfile reports whether the project in dir is described by a
+// lockfile: one in dir itself, or one in a folder above it (up to the walk's
+// root) whose package.json lists dir among its workspaces. Reading that
+// project's node_modules too would report every package twice, and a
+// workspace's node_modules, read on its own, links out into the root's store.
+func coveredByLockfile(dir, root string) bool {
+	root = filepath.Clean(root)
+	for cur := dir; ; {
+		if lf := lockfileIn(cur); lf != "" {
+			if cur == dir {
+				return true
+			}
+			rel, err := filepath.Rel(cur, dir)
+			if err == nil {
+				if _, ok := projectManifests(lf)[filepath.ToSlash(rel)]; ok {
+					return true
+				}
+			}
+		}
+		if cur == root {
+			return false
+		}
+		parent := filepath.Dir(cur)
+		if parent == cur || !strings.HasPrefix(parent, root) {
+			return false
+		}
+		cur = parent
+	}
+}
+
+// lockfileIn returns the path of a lockfile in dir, or "".
+func lockfileIn(dir string) string {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		return false
+		return ""
 	}
 	for _, e := range entries {
 		if !e.IsDir() && readers.For(e.Name()) != nil {
-			return true
+			return filepath.Join(dir, e.Name())
 		}
 	}
-	return false
+	return ""
 }
 
 // ErrNothingScanned means no lockfile was found, or none yielded a package.

@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"go.yaml.in/yaml/v3"
 )
 
 // maxManifestSize bounds package.json files read beside a lockfile.
@@ -22,24 +24,8 @@ func projectManifests(lockfilePath string) map[string][]byte {
 		return nil
 	}
 	out := map[string][]byte{"": root}
-	var m struct {
-		Workspaces json.RawMessage `json:"workspaces"`
-	}
-	if json.Unmarshal(root, &m) != nil || len(m.Workspaces) == 0 {
-		return out
-	}
-	var patterns []string
-	if json.Unmarshal(m.Workspaces, &patterns) != nil {
-		var obj struct {
-			Packages []string `json:"packages"`
-		}
-		if json.Unmarshal(m.Workspaces, &obj) != nil {
-			return out
-		}
-		patterns = obj.Packages
-	}
-	for _, pat := range patterns {
-		if strings.Contains(pat, "..") || filepath.IsAbs(pat) {
+	for _, pat := range workspacePatterns(dir, root) {
+		if strings.Contains(pat, "..") || filepath.IsAbs(pat) || strings.HasPrefix(pat, "!") {
 			continue
 		}
 		matches, _ := filepath.Glob(filepath.Join(dir, filepath.FromSlash(pat), "package.json"))
@@ -56,6 +42,35 @@ func projectManifests(lockfilePath string) map[string][]byte {
 		}
 	}
 	return out
+}
+
+// workspacePatterns returns the workspace folder globs of the project in
+// dir: package.json "workspaces" (npm, yarn, bun; an array or yarn's
+// {"packages": [...]}) and pnpm-workspace.yaml "packages".
+func workspacePatterns(dir string, rootManifest []byte) []string {
+	var patterns []string
+	var m struct {
+		Workspaces json.RawMessage `json:"workspaces"`
+	}
+	if json.Unmarshal(rootManifest, &m) == nil && len(m.Workspaces) > 0 {
+		if json.Unmarshal(m.Workspaces, &patterns) != nil {
+			var obj struct {
+				Packages []string `json:"packages"`
+			}
+			if json.Unmarshal(m.Workspaces, &obj) == nil {
+				patterns = obj.Packages
+			}
+		}
+	}
+	if data, err := readSmall(filepath.Join(dir, "pnpm-workspace.yaml")); err == nil {
+		var ws struct {
+			Packages []string `yaml:"packages"`
+		}
+		if yaml.Unmarshal(data, &ws) == nil {
+			patterns = append(patterns, ws.Packages...)
+		}
+	}
+	return patterns
 }
 
 func readSmall(path string) ([]byte, error) {

@@ -58,6 +58,8 @@ func TestFails(t *testing.T) {
 
 func TestDiscover(t *testing.T) {
 	root := t.TempDir()
+	writeFile(t, filepath.Join(root, "web", "package.json"), `{"name":"web","workspaces":["packages/*"]}`)
+	writeFile(t, filepath.Join(root, "mono", "pnpm-workspace.yaml"), "packages:\n  - 'apps/*'\n")
 	for _, p := range []string{
 		"package-lock.json",
 		"web/yarn.lock",
@@ -68,7 +70,12 @@ func TestDiscover(t *testing.T) {
 		"docs/bom.cdx.json",
 		"docs/notes.json", // not a lockfile name
 		"tool/node_modules/x/package.json",
-		"tool/package.json",
+		"web/packages/ui/package.json",
+		"mono/pnpm-lock.yaml",
+		"mono/package.json",
+		"mono/apps/x/package.json",
+		"mono/apps/x/node_modules/z/package.json", // a pnpm workspace of mono/
+		"web/packages/ui/node_modules/y/package.json", // a workspace of web/, which has a lockfile
 	} {
 		writeFile(t, filepath.Join(root, p), "{}")
 	}
@@ -84,7 +91,7 @@ func TestDiscover(t *testing.T) {
 		}
 		rel = append(rel, filepath.ToSlash(r))
 	}
-	want := []string{"api/pnpm-lock.yaml", "docs/bom.cdx.json", "legacy/bun.lockb", "package-lock.json", "web/yarn.lock"}
+	want := []string{"api/pnpm-lock.yaml", "docs/bom.cdx.json", "legacy/bun.lockb", "mono/pnpm-lock.yaml", "package-lock.json", "web/yarn.lock"}
 	if !slices.Equal(rel, want) {
 		t.Errorf("discover = %v, want %v", rel, want)
 	}
