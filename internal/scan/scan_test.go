@@ -74,7 +74,7 @@ func TestDiscover(t *testing.T) {
 		"mono/pnpm-lock.yaml",
 		"mono/package.json",
 		"mono/apps/x/package.json",
-		"mono/apps/x/node_modules/z/package.json", // a pnpm workspace of mono/
+		"mono/apps/x/node_modules/z/package.json",     // a pnpm workspace of mono/
 		"web/packages/ui/node_modules/y/package.json", // a workspace of web/, which has a lockfile
 	} {
 		writeFile(t, filepath.Join(root, p), "{}")
