@@ -229,47 +229,52 @@ func targets(edges []edge, self int32) []int {
 	return slices.Compact(out)
 }
 
-// setFlagsFromKinds derives npm's dev/optional/devOptional/peer flags
-// from typed edges the way npm's arborist does: a package is dev when no
-// path from an importer avoids a dev edge, optional when none avoids an
-// optional edge, devOptional when no path avoids both kinds but neither
-// kind alone is unavoidable, and peer when no path avoids a peer edge.
-// Packages no importer reaches keep all flags false: the SBOM does not say.
+// dep is the lockfile kind of an edge: SPDX CONTAINS says "a part of",
+// which is taken for a plain dependency.
+func (k edgeKind) dep() lockfile.DepKind {
+	var d lockfile.DepKind
+	if k&edgeDev != 0 {
+		d |= lockfile.KindDev
+	}
+	if k&edgeOptional != 0 {
+		d |= lockfile.KindOptional
+	}
+	if k&edgePeer != 0 {
+		d |= lockfile.KindPeer
+	}
+	return d
+}
+
+// setFlagsFromKinds derives npm's dev/optional/devOptional/peer flags from
+// typed edges with lockfile.ComputeFlags. An SBOM may relate one pair more
+// than once (DEPENDS_ON and DEV_DEPENDENCY_OF); the pair is one edge of the
+// Graph, and that edge is dev, optional or peer only when every
+// relationship says so. Packages no importer reaches get no flag: the SBOM
+// does not say.
 func setFlagsFromKinds(g *lockfile.Graph, pkgEdges, impEdges [][]edge) {
-	reach := func(skip edgeKind) []bool {
-		seen := make([]bool, len(g.Packages))
-		var queue []int32
-		visit := func(es []edge) {
-			for _, e := range es {
-				if e.kind&skip == 0 && !seen[e.to] {
-					seen[e.to] = true
-					queue = append(queue, e.to)
-				}
+	var roots []lockfile.Edge
+	for _, es := range impEdges {
+		for _, e := range es {
+			roots = append(roots, lockfile.Edge{To: int(e.to), Kind: e.kind.dep()})
+		}
+	}
+	// kinds[start[i]+k] is the kind of g.Packages[i].Dependencies[k],
+	// which setDependencies sorted.
+	start := make([]int, len(g.Packages)+1)
+	for i := range g.Packages {
+		start[i+1] = start[i] + len(g.Packages[i].Dependencies)
+	}
+	kinds := make([]lockfile.DepKind, start[len(g.Packages)])
+	for i := range kinds {
+		kinds[i] = lockfile.KindDev | lockfile.KindOptional | lockfile.KindPeer
+	}
+	for i, es := range pkgEdges {
+		deps := g.Packages[i].Dependencies
+		for _, e := range es {
+			if k, ok := slices.BinarySearch(deps, int(e.to)); ok {
+				kinds[start[i]+k] &= e.kind.dep()
 			}
 		}
-		for _, es := range impEdges {
-			visit(es)
-		}
-		for len(queue) > 0 {
-			n := queue[0]
-			queue = queue[1:]
-			visit(pkgEdges[n])
-		}
-		return seen
 	}
-	all := reach(0)
-	noDev := reach(edgeDev)
-	noOpt := reach(edgeOptional)
-	prod := reach(edgeDev | edgeOptional)
-	noPeer := reach(edgePeer)
-	for i := range g.Packages {
-		if !all[i] {
-			continue
-		}
-		p := &g.Packages[i]
-		p.Dev = !noDev[i]
-		p.Optional = !noOpt[i]
-		p.DevOptional = !prod[i] && !p.Dev && !p.Optional
-		p.Peer = !noPeer[i]
-	}
+	lockfile.ComputeFlags(g, roots, func(from, k int) lockfile.DepKind { return kinds[start[from]+k] })
 }

@@ -20,30 +20,22 @@ func (Reader) Name() string { return "bun" }
 
 func (Reader) Matches(base string) bool { return base == "bun.lock" }
 
-// edge kinds, as bun's dependency groups name them
-type edgeKind uint8
-
-const (
-	edgeProd edgeKind = iota
-	edgeDev
-	edgeOptional
-	edgePeer
-	edgeOptionalPeer
-)
-
+// dependency groups and the kind of edge each makes
 var groups = []struct {
 	key  string
-	kind edgeKind
+	kind lockfile.DepKind
 }{
-	{"dependencies", edgeProd},
-	{"devDependencies", edgeDev},
-	{"optionalDependencies", edgeOptional},
-	{"peerDependencies", edgePeer},
+	{"dependencies", lockfile.KindProd},
+	{"devDependencies", lockfile.KindDev},
+	{"optionalDependencies", lockfile.KindOptional},
+	{"peerDependencies", lockfile.KindPeer},
 }
 
+// edge is a dependency with its kind; a package's edges parallel its
+// Dependencies.
 type edge struct {
 	to   int
-	kind edgeKind
+	kind lockfile.DepKind
 }
 
 type builder struct {
@@ -442,7 +434,7 @@ func (b *builder) addImporters(wss int32) error {
 		// write no INFO for workspace entries)
 		if pi, ok := b.wsPkg[path]; ok && b.info[pi] < 0 {
 			for _, e := range edges {
-				if e.kind != edgeDev && e.to != pi {
+				if e.kind != lockfile.KindDev && e.to != pi {
 					b.edges[pi] = append(b.edges[pi], e)
 					b.g.Packages[pi].Dependencies = append(b.g.Packages[pi].Dependencies, e.to)
 				}
@@ -471,7 +463,7 @@ func (b *builder) addEdges(i int) error {
 		}
 	}
 	for _, g := range groups {
-		if g.kind == edgeDev {
+		if g.kind == lockfile.KindDev {
 			// a package's own devDependencies are not installed; a v0
 			// workspace entry's are its importer's (see addImporters)
 			continue
@@ -490,8 +482,8 @@ func (b *builder) addEdges(i int) error {
 				continue
 			}
 			kind := g.kind
-			if kind == edgePeer && optionalPeers[name] {
-				kind = edgeOptionalPeer
+			if kind == lockfile.KindPeer && optionalPeers[name] {
+				kind = lockfile.KindPeerOptional
 			}
 			b.edgeArena = append(b.edgeArena, edge{to: to, kind: kind})
 			b.depArena = append(b.depArena, to)
@@ -505,53 +497,15 @@ func (b *builder) addEdges(i int) error {
 	return nil
 }
 
-// finish works out Dev, Optional and Peer, none of which bun.lock records: a
-// package is Dev when only devDependencies of workspaces lead to it,
-// Optional when every way to it passes an optional dependency, Peer when
-// every way to it passes a peer dependency.
+// finish works out Dev, Optional, DevOptional and Peer, none of which
+// bun.lock records, from the importers' edges and the packages' typed
+// edges (see lockfile.DepFlags).
 func (b *builder) finish() {
-	n := len(b.g.Packages)
-	all := make([]bool, n)
-	b.reach(all, func(edgeKind) bool { return true }, func(edgeKind) bool { return true })
-	prod := make([]bool, n)
-	b.reach(prod, func(k edgeKind) bool { return k != edgeDev }, func(edgeKind) bool { return true })
-	required := make([]bool, n)
-	notOptional := func(k edgeKind) bool { return k != edgeOptional && k != edgeOptionalPeer }
-	b.reach(required, notOptional, notOptional)
-	notPeer := func(k edgeKind) bool { return k != edgePeer && k != edgeOptionalPeer }
-	nonPeer := make([]bool, n)
-	b.reach(nonPeer, notPeer, notPeer)
-	for i := range b.g.Packages {
-		p := &b.g.Packages[i]
-		if !all[i] {
-			continue
-		}
-		p.Dev = !prod[i]
-		p.Optional = !required[i]
-		p.Peer = !nonPeer[i]
-	}
-}
-
-// reach marks what the importers' dependencies of kinds rootOK reach
-// through edges of kinds edgeOK.
-func (b *builder) reach(seen []bool, rootOK, edgeOK func(edgeKind) bool) {
-	var stack []int
+	var roots []lockfile.Edge
 	for _, edges := range b.impEdges {
 		for _, e := range edges {
-			if rootOK(e.kind) && !seen[e.to] {
-				seen[e.to] = true
-				stack = append(stack, e.to)
-			}
+			roots = append(roots, lockfile.Edge{To: e.to, Kind: e.kind})
 		}
 	}
-	for len(stack) > 0 {
-		i := stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
-		for _, e := range b.edges[i] {
-			if edgeOK(e.kind) && !seen[e.to] {
-				seen[e.to] = true
-				stack = append(stack, e.to)
-			}
-		}
-	}
+	lockfile.ComputeFlags(b.g, roots, func(from, k int) lockfile.DepKind { return b.edges[from][k].kind })
 }

@@ -13,7 +13,7 @@ type manifest struct {
 	name, version       string
 	resolved, integrity string // npm 6 wrote _resolved and _integrity into installed copies
 	inBundle            bool   // npm 6's _inBundle
-	byName              map[string]depKind
+	byName              map[string]lockfile.DepKind
 	dev                 []string
 	bundle              []string // bundleDependencies; "*" for all
 }
@@ -33,7 +33,7 @@ func parseManifest(data []byte) (*manifest, error) {
 		}
 		return nil, pe
 	}
-	m := &manifest{byName: map[string]depKind{}}
+	m := &manifest{byName: map[string]lockfile.DepKind{}}
 	str := func(key string) string {
 		var s string
 		_ = json.Unmarshal(raw[key], &s) // a non-string is as good as absent
@@ -65,16 +65,16 @@ func parseManifest(data []byte) (*manifest, error) {
 	_ = json.Unmarshal(raw["peerDependenciesMeta"], &meta)
 	for _, name := range names("peerDependencies") {
 		if meta[name].Optional {
-			m.byName[name] = kindPeerOptional
+			m.byName[name] = lockfile.KindPeerOptional
 		} else {
-			m.byName[name] = kindPeer
+			m.byName[name] = lockfile.KindPeer
 		}
 	}
 	for _, name := range names("dependencies") {
-		m.byName[name] = kindProd
+		m.byName[name] = lockfile.KindProd
 	}
 	for _, name := range names("optionalDependencies") {
-		m.byName[name] = kindOptional
+		m.byName[name] = lockfile.KindOptional
 	}
 	m.dev = names("devDependencies")
 
@@ -102,7 +102,7 @@ func (m *manifest) deps(importer bool) []dep {
 	if importer {
 		for _, name := range m.dev {
 			if _, ok := m.byName[name]; !ok {
-				out = append(out, dep{name, kindDev})
+				out = append(out, dep{name, lockfile.KindDev})
 			}
 		}
 	}

@@ -72,21 +72,10 @@ func read(ctx context.Context, dir string, useHidden bool) (g *lockfile.Graph, u
 	return g, false, err
 }
 
-// depKind is the kind of a declared dependency, for the dev/optional/peer
-// flags.
-type depKind uint8
-
-const (
-	kindProd depKind = iota
-	kindDev
-	kindOptional
-	kindPeer
-	kindPeerOptional
-)
-
+// dep is a dependency a manifest declares, with its kind.
 type dep struct {
 	name string
-	kind depKind
+	kind lockfile.DepKind
 }
 
 // nmDir is a node_modules folder waiting to be listed.
@@ -476,10 +465,10 @@ func (r *reader) resolve(key, name string) int {
 // build resolves edges, sets the flags and sorts the packages by key.
 func (r *reader) build() *lockfile.Graph {
 	pkgs := r.pkgs
-	kinds := make([][]depKind, len(pkgs))
-	edges := func(self int, from string, ds []dep) ([]int, []depKind) {
+	kinds := make([][]lockfile.DepKind, len(pkgs))
+	edges := func(self int, from string, ds []dep) ([]int, []lockfile.DepKind) {
 		var out []int
-		var ks []depKind
+		var ks []lockfile.DepKind
 		for _, d := range ds {
 			j := r.resolve(from, d.name)
 			if j < 0 || j == self || slices.Contains(out, j) {
@@ -502,7 +491,7 @@ func (r *reader) build() *lockfile.Graph {
 	for _, w := range r.workspaces {
 		g.Importers = append(g.Importers, lockfile.Importer{Name: pkgs[w].Name, Path: pkgs[w].Key, Dependencies: pkgs[w].Dependencies})
 	}
-	calcFlags(pkgs, kinds, rootEdges, rootKinds, r.workspaces)
+	calcFlags(g, kinds, rootEdges, rootKinds, r.workspaces)
 	markBundled(pkgs, r.bundle)
 	finish(g)
 	return g
@@ -554,65 +543,27 @@ func finish(g *lockfile.Graph) {
 }
 
 // calcFlags sets Dev, Optional, DevOptional and Peer the way npm's
-// calc-dep-flags does: every package starts flagged, and a walk from the
-// importers clears a flag on whatever a path without that kind of edge
-// reaches. devOptional means "in the dev or the optional tree" while
-// walking, and is reported only when neither Dev nor Optional is.
-// Packages nothing reaches keep no flags (npm calls them extraneous).
-func calcFlags(pkgs []lockfile.Package, kinds [][]depKind, rootEdges []int, rootKinds []depKind, workspaces []int) {
-	type flags struct{ dev, opt, devOpt, peer, reached bool }
-	f := make([]flags, len(pkgs))
-	for i := range f {
-		f[i] = flags{dev: true, opt: true, devOpt: true, peer: true}
-	}
-	var queue []int
-	visit := func(from flags, to int, k depKind) {
-		edgeDev := k == kindDev
-		edgeOpt := k == kindOptional || k == kindPeerOptional
-		edgePeer := k == kindPeer || k == kindPeerOptional
-		t := &f[to]
-		before := *t
-		unsetDevOpt := !from.devOpt && !edgeDev && !edgeOpt
-		if unsetDevOpt {
-			t.devOpt = false
-		}
-		if unsetDevOpt || !from.dev && !edgeDev {
-			t.dev = false
-		}
-		if unsetDevOpt || !from.opt && !edgeOpt {
-			t.opt = false
-		}
-		if !from.peer && !edgePeer {
-			t.peer = false
-		}
-		t.reached = true
-		if *t != before {
-			queue = append(queue, to)
-		}
+// calc-dep-flags does (see lockfile.DepFlags). The roots are the project's
+// dependencies and those of its workspaces, whose packages npm links from
+// the root and flags nothing; links carry no flags either, and have no
+// edges of their own here. Packages nothing reaches keep no flags (npm
+// calls them extraneous).
+func calcFlags(g *lockfile.Graph, kinds [][]lockfile.DepKind, rootEdges []int, rootKinds []lockfile.DepKind, workspaces []int) {
+	pkgs := g.Packages
+	roots := make([]lockfile.Edge, 0, len(rootEdges))
+	for k, to := range rootEdges {
+		roots = append(roots, lockfile.Edge{To: to, Kind: rootKinds[k]})
 	}
 	for _, w := range workspaces {
-		f[w] = flags{reached: true}
-		queue = append(queue, w)
-	}
-	for k, to := range rootEdges {
-		visit(flags{}, to, rootKinds[k])
-	}
-	for len(queue) > 0 {
-		n := queue[len(queue)-1]
-		queue = queue[:len(queue)-1]
-		for k, to := range pkgs[n].Dependencies {
-			if pkgs[n].Source != lockfile.SourceLink {
-				visit(f[n], to, kinds[n][k])
-			}
+		for k, to := range pkgs[w].Dependencies {
+			roots = append(roots, lockfile.Edge{To: to, Kind: kinds[w][k]})
 		}
 	}
+	flags := lockfile.DepFlags(g, roots, func(from, k int) lockfile.DepKind { return kinds[from][k] })
 	for i := range pkgs {
-		p := &pkgs[i]
-		if !f[i].reached || p.Source == lockfile.SourceLink || p.Source == lockfile.SourceWorkspace {
-			continue
+		if pkgs[i].Source != lockfile.SourceLink && pkgs[i].Source != lockfile.SourceWorkspace {
+			flags[i].Apply(&pkgs[i])
 		}
-		p.Dev, p.Optional, p.Peer = f[i].dev, f[i].opt, f[i].peer
-		p.DevOptional = f[i].devOpt && !f[i].dev && !f[i].opt
 	}
 }
 

@@ -770,20 +770,21 @@ func (b *builder) finish() {
 			}
 		}
 	}
-	prod := make([]bool, len(g.Packages))
-	dev := make([]bool, len(g.Packages))
-	var prodRoots, devRoots []int
-	for _, roots := range b.impRoots {
-		for _, r := range roots {
+	// Only Dev is worked out here: pnpm records optional itself, and a
+	// package's edges carry no kind (its peers are resolved into plain
+	// dependencies), so an importer's devDependencies are the only dev
+	// edges.
+	var roots []lockfile.Edge
+	for _, rs := range b.impRoots {
+		for _, r := range rs {
+			e := lockfile.Edge{To: r.pkg}
 			if r.dev {
-				devRoots = append(devRoots, r.pkg)
-			} else {
-				prodRoots = append(prodRoots, r.pkg)
+				e.Kind = lockfile.KindDev
 			}
+			roots = append(roots, e)
 		}
 	}
-	reach(g, prodRoots, prod)
-	reach(g, devRoots, dev)
+	flags := lockfile.DepFlags(g, roots, nil)
 	for i := range g.Packages {
 		switch b.recDev[i] {
 		case 1:
@@ -791,28 +792,7 @@ func (b *builder) finish() {
 		case 0:
 			g.Packages[i].Dev = false
 		default:
-			g.Packages[i].Dev = dev[i] && !prod[i]
-		}
-	}
-}
-
-// reach marks every package reachable from roots.
-func reach(g *lockfile.Graph, roots []int, seen []bool) {
-	stack := make([]int, 0, 64)
-	for _, r := range roots {
-		if !seen[r] {
-			seen[r] = true
-			stack = append(stack, r)
-		}
-	}
-	for len(stack) > 0 {
-		i := stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
-		for _, d := range g.Packages[i].Dependencies {
-			if !seen[d] {
-				seen[d] = true
-				stack = append(stack, d)
-			}
+			g.Packages[i].Dev = flags[i].Dev
 		}
 	}
 }

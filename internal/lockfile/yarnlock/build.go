@@ -136,22 +136,19 @@ func (b *builder) build(ctx context.Context, format lockfile.Format) (*lockfile.
 	edgeStart[len(g.Packages)] = int32(len(edges))
 
 	optionalEdge := func(from, k int) bool { return optional[int(edgeStart[from])+k] }
-	var state []uint8
+	var roots []rootEdge
 	if b.berry {
-		roots := b.berryImporters(g, idx, pkgEntry, optional, edgeStart)
-		state = reach(g.Packages, roots, optionalEdge)
+		roots = b.berryImporters(g, idx, pkgEntry, optional, edgeStart)
 	} else {
 		// Yarn v1 does not list the project's own packages. Until
 		// AttachManifests says otherwise, the packages no other package
 		// leads to are taken for required direct dependencies: those
 		// nothing depends on, and the cycles nothing outside them leads to.
-		var roots []rootEdge
 		for _, i := range sourceComponents(g.Packages) {
 			roots = append(roots, rootEdge{pkg: i})
 		}
-		state = reach(g.Packages, roots, optionalEdge)
 	}
-	applyFlags(g.Packages, state)
+	setFlags(g, roots, optionalEdge)
 	return g, nil
 }
 
@@ -534,74 +531,27 @@ type rootEdge struct {
 	dev, optional bool
 }
 
-// Reach bits: how a package can be reached from the importers.
-const (
-	prodAny uint8 = 1 << iota // from a prod root, possibly through an optional edge
-	prodReq                   // from a prod root through required edges only
-	devAny
-	devReq
-)
-
-// reach walks from the roots along Dependencies; optionalEdge tells whether
-// edge k of package from is optional. Each package's bits only grow, so each
-// is visited at most four times.
-func reach(pkgs []lockfile.Package, roots []rootEdge, optionalEdge func(from, k int) bool) []uint8 {
-	state := make([]uint8, len(pkgs))
-	var queue []int32
-	mark := func(t int32, bits uint8) {
-		if state[t]|bits != state[t] {
-			state[t] |= bits
-			queue = append(queue, t)
-		}
-	}
-	for _, r := range roots {
-		var bits uint8
-		switch {
-		case r.dev && r.optional:
-			bits = devAny
-		case r.dev:
-			bits = devAny | devReq
-		case r.optional:
-			bits = prodAny
-		default:
-			bits = prodAny | prodReq
-		}
-		mark(r.pkg, bits)
-	}
-	for len(queue) > 0 {
-		u := queue[len(queue)-1]
-		queue = queue[:len(queue)-1]
-		s := state[u]
-		for k, v := range pkgs[u].Dependencies {
-			bits := s &^ (prodReq | devReq)
-			if !optionalEdge(int(u), k) {
-				bits = s
-			}
-			mark(int32(v), bits)
-		}
-	}
-	return state
-}
-
-// applyFlags sets Dev, Optional and DevOptional with npm's meaning: dev when
-// only devDependencies lead to the package, optional when every path to it
-// crosses an optional dependency, devOptional when it is needed by the dev
-// tree and by the optional part of the prod tree. Packages nothing reaches
+// setFlags sets Dev, Optional and DevOptional with npm's meaning (see
+// lockfile.DepFlags) from the importers' edges; optionalEdge tells whether
+// edge k of package from is optional. Yarn installs nothing for a peer, so
+// no edge is a peer edge and Peer stays false. Packages nothing reaches
 // (stale entries) keep no flag.
-func applyFlags(pkgs []lockfile.Package, state []uint8) {
-	for i := range pkgs {
-		p := &pkgs[i]
-		s := state[i]
-		p.Dev, p.Optional, p.DevOptional = false, false, false
-		switch {
-		case s == 0, s&prodReq != 0:
-		case s&prodAny != 0 && s&devAny != 0:
-			p.DevOptional = true
-		case s&prodAny != 0:
-			p.Optional = true
-		default:
-			p.Dev = true
-			p.Optional = s&devReq == 0
+func setFlags(g *lockfile.Graph, roots []rootEdge, optionalEdge func(from, k int) bool) {
+	edges := make([]lockfile.Edge, len(roots))
+	for k, r := range roots {
+		e := lockfile.Edge{To: int(r.pkg)}
+		if r.dev {
+			e.Kind |= lockfile.KindDev
 		}
+		if r.optional {
+			e.Kind |= lockfile.KindOptional
+		}
+		edges[k] = e
 	}
+	lockfile.ComputeFlags(g, edges, func(from, k int) lockfile.DepKind {
+		if optionalEdge(from, k) {
+			return lockfile.KindOptional
+		}
+		return lockfile.KindProd
+	})
 }

@@ -118,10 +118,9 @@ func AttachManifests(g *lockfile.Graph, manifests map[string][]byte) error {
 			}
 		}
 	}
-	state := reach(g.Packages, roots, func(from, k int) bool {
+	setFlags(g, roots, func(from, k int) bool {
 		return lockOpt[g.Packages[from].Dependencies[k]] && !lockOpt[from]
 	})
-	applyFlags(g.Packages, state)
 	sortImporters(g.Importers)
 	return errors.Join(errs...)
 }

@@ -127,7 +127,10 @@ func TestAttachManifestsFixtures(t *testing.T) {
 
 // TestAttachManifestsFlags covers the combinations npm distinguishes:
 // devOptional (needed by the dev tree and by the optional part of the prod
-// tree) and dev plus optional (an optional dependency of a dev dependency).
+// tree), optional (needed by both trees, but only ever through optional
+// edges) and dev plus optional (an optional dependency of a dev
+// dependency). The expected flags are those npm 11 writes into
+// package-lock.json for the same manifests.
 func TestAttachManifestsFlags(t *testing.T) {
 	const lock = `# yarn lockfile v1
 
@@ -140,9 +143,14 @@ prod@^1:
 
 tool@^1:
   version "1.0.0"
+  dependencies:
+    shared "^1"
   optionalDependencies:
     both "^1"
     native "^1"
+
+shared@^1:
+  version "1.0.0"
 
 both@^1:
   version "1.0.0"
@@ -168,7 +176,7 @@ mixed@^1:
 	}
 	err := AttachManifests(g, map[string][]byte{
 		"package.json": []byte(`{"name": "app", "dependencies": {"prod": "^1"}, "devDependencies": {"tool": "^1"},
-			"peerDependencies": {"peer": "^1"}, "optionalDependencies": {"workspace-sibling": "*"}}`),
+			"peerDependencies": {"peer": "^1"}, "optionalDependencies": {"workspace-sibling": "*", "shared": "^1"}}`),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -176,8 +184,9 @@ mixed@^1:
 	for name, w := range map[string]flags{
 		"prod":   {direct: true},
 		"tool":   {dev: true, direct: true},
-		"both":   {devOptional: true},
-		"leaf":   {devOptional: true},
+		"both":   {optional: true}, // optional under prod and under the dev tool alike
+		"leaf":   {optional: true},
+		"shared": {devOptional: true, direct: true}, // optional for the project, required by the dev tool
 		"native": {dev: true, optional: true},
 		"mixed":  {},
 		"peer":   {direct: true}, // listed, but yarn installs nothing for a peer: no root of the walk
@@ -186,7 +195,7 @@ mixed@^1:
 			t.Errorf("%s: got %+v, want %+v", name, got, w)
 		}
 	}
-	if len(g.Importers) != 1 || g.Importers[0].Name != "app" || len(g.Importers[0].Dependencies) != 3 {
+	if len(g.Importers) != 1 || g.Importers[0].Name != "app" || len(g.Importers[0].Dependencies) != 4 {
 		t.Errorf("importers: %+v", g.Importers)
 	}
 	// Attaching again gives the same graph, not a second importer.
