@@ -14,6 +14,7 @@ import (
 	"github.com/vigil-sec/vigil/internal/config"
 	"github.com/vigil-sec/vigil/internal/hygiene"
 	"github.com/vigil-sec/vigil/internal/lockfile"
+	"github.com/vigil-sec/vigil/internal/lockfile/npmlock"
 	"github.com/vigil-sec/vigil/internal/lockfile/readers"
 	"github.com/vigil-sec/vigil/internal/lockfile/yarnlock"
 	"github.com/vigil-sec/vigil/internal/npm"
@@ -136,9 +137,18 @@ func readTarget(ctx context.Context, t target, opts Options) FileResult {
 		opts.Logger.Debug("read failed", "path", t.path, "err", err)
 		return fr
 	}
-	if g.Format == lockfile.FormatYarnV1 {
+	// Two formats do not record the project's own dependencies; the
+	// package.json files beside them do.
+	switch g.Format {
+	case lockfile.FormatYarnV1:
 		if err := yarnlock.AttachManifests(g, projectManifests(t.path)); err != nil {
 			opts.Logger.Warn("reading workspace manifests", "lockfile", t.path, "err", err)
+		}
+	case lockfile.FormatPackageLockV1, lockfile.FormatShrinkwrapV1:
+		if root, ok := projectManifests(t.path)[""]; ok {
+			if err := npmlock.AttachRootManifest(g, root); err != nil {
+				opts.Logger.Warn("reading the root manifest", "lockfile", t.path, "err", err)
+			}
 		}
 	}
 	fr.Graph, fr.Format = g, g.Format
