@@ -163,3 +163,26 @@ func writeFile(t *testing.T, path, content string) {
 		t.Fatal(err)
 	}
 }
+
+// TestNpmV1RootManifest: a version 1 lockfile alone cannot say debug is a
+// direct dependency (express also requires it); the package.json beside it
+// can, and the finding's shortest path shows it.
+func TestNpmV1RootManifest(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "package.json"), `{"name":"app","dependencies":{"debug":"2.6.9","express":"4.21.2"}}`)
+	writeFile(t, filepath.Join(dir, "package-lock.json"), `{"name":"app","version":"1.0.0","lockfileVersion":1,"requires":true,"dependencies":{
+  "debug":{"version":"2.6.9","resolved":"https://registry.npmjs.org/debug/-/debug-2.6.9.tgz","integrity":"sha512-bC7ElrdJaJnPbAP+1EotYvqZsb3ecl5wi6Bfi6BJTUcNowp6cvspg0jXznRTKDjm/E7AdgFBVeAPVMNcKGsHMA=="},
+  "express":{"version":"4.21.2","resolved":"https://registry.npmjs.org/express/-/express-4.21.2.tgz","integrity":"sha512-28HqgMZAmih1Czt9ny7qr6ek2qddF4FclbMzwhCREB6OFfH+rXAnuNCwo1/wFvrtbgsQDb4kSbX9de9lFbrXnA==","requires":{"debug":"2.6.9"}}}}`)
+	cfg, err := config.Parse([]byte("blocklist:\n  - package: debug\n    reason: test\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Run(context.Background(), Options{Paths: []string{dir}, Config: cfg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := res.Files[0].Findings[0]
+	if len(f.Paths) == 0 || len(f.Paths[0]) != 2 || f.Paths[0][0] != "app" {
+		t.Errorf("shortest path = %v, want [app debug@2.6.9]", f.Paths)
+	}
+}
