@@ -174,12 +174,13 @@ func (a *Archive) PackageJSON() ([]byte, error) {
 	return nil, ErrNoPackageJSON
 }
 
-// finish sorts Files and builds the index; files holds the last entry for
-// each path, in first-seen order.
-func (a *Archive) finish() {
+// finish sorts Files and turns seen (Path → index before sorting) into the
+// index, reusing the map: with a million entries a second one would cost
+// tens of megabytes.
+func (a *Archive) finish(seen map[string]int) {
 	slices.SortFunc(a.Files, func(x, y File) int { return strings.Compare(x.Path, y.Path) })
-	a.index = make(map[string]int, len(a.Files))
 	for i, f := range a.Files {
-		a.index[f.Path] = i
+		seen[f.Path] = i
 	}
+	a.index = seen
 }

@@ -1,0 +1,5 @@
+//go:build !race
+
+package tarball
+
+const raceEnabled = false
