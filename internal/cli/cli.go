@@ -60,7 +60,7 @@ func newRoot(e *env) *cobra.Command {
 		},
 	}
 	root.PersistentFlags().BoolVarP(&verbose, "verbose", "v", false, "log what vigil does to stderr")
-	root.AddCommand(newScanCmd(e), newDBCmd(e), newSBOMCmd(e))
+	root.AddCommand(newScanCmd(e), newDBCmd(e), newSBOMCmd(e), newAnalyzeCmd(e))
 	return root
 }
 
