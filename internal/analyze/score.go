@@ -79,6 +79,13 @@ var (
 	addressSwap = group(rules.High, rules.CatAddressSwap)
 	obfuscated  = group(rules.Medium, rules.CatObfuscation)
 	decodeExec  = group(rules.High, rules.CatDecodeExec)
+	// exfil is a known data-collection endpoint or DNS exfiltration: the
+	// network rules report high only for those (and for raw IPs at
+	// install time).
+	exfil       = group(rules.High, rules.CatNetwork)
+	anyNetwork  = group(rules.Low, rules.CatNetwork)
+	secrets     = group(rules.Medium, rules.CatSecrets)
+	hardSecrets = group(rules.High, rules.CatSecrets)
 )
 
 // Combinations, in report order.
@@ -120,6 +127,18 @@ var Combinations = []Combination{
 		Name: "install-time-payload", Points: 30,
 		Why: "a file run by an install script is obfuscated or decodes and executes code",
 		All: []Group{group(rules.Medium, rules.CatObfuscation, rules.CatDecodeExec)}, InstallTime: true,
+	},
+	{
+		Name: "secrets-exfiltration", Points: 40,
+		Why: "collects secrets (the serialised environment, credential files, cloud metadata, a secret scanner) " +
+			"in a file that names a data-collection endpoint, leaks data through DNS or, at install time, connects to a raw IP address: the shape of a credential stealer",
+		All: []Group{secrets, exfil},
+	},
+	{
+		Name: "install-time-secrets-to-network", Points: 30,
+		Why: "a file run by an install script serialises the environment, reads browser or wallet stores or runs " +
+			"a secret scanner, and talks to the network: credentials leave before the package is ever imported",
+		All: []Group{hardSecrets, anyNetwork}, InstallTime: true,
 	},
 }
 

@@ -22,6 +22,19 @@ func All() []*Rule {
 		DecodeExec,
 		HiddenWhitespace,
 		InjectedLongLine,
+
+		ProcessExec,
+		DetachedSpawn,
+		ExecShellDownload,
+
+		NetworkHost,
+		ExfilEndpoint,
+		DNSExfil,
+
+		EnvSerialise,
+		CredentialFiles,
+		CloudMetadata,
+		SecretScanner,
 	}
 }
 

@@ -55,6 +55,9 @@ const (
 	CatObfuscation Category = "obfuscation"
 	CatDynamicCode Category = "dynamic-code"
 	CatDecodeExec  Category = "decode-exec"
+	CatExec        Category = "process-exec"
+	CatNetwork     Category = "network"
+	CatSecrets     Category = "secrets"
 )
 
 // Rule is one check with its metadata.
