@@ -2,6 +2,7 @@ package rules
 
 import (
 	"regexp"
+	"strings"
 
 	"github.com/vigil-sec/vigil/internal/analyze/facts"
 )
@@ -39,9 +40,14 @@ func checkExfilEndpoint(p *facts.Package) []Finding {
 	var out []Finding
 	jsFiles(p, func(f *facts.FileFacts) {
 		for _, s := range f.JS.Strings {
+			if !mayNameEndpoint(s.Value) {
+				continue
+			}
 			m := exfilHosts.FindString(s.Value)
-			if sm := tunnelHosts.FindStringSubmatch(s.Value); m == "" && sm != nil {
-				m = sm[1]
+			if m == "" && strings.Contains(s.Value, "://") {
+				if sm := tunnelHosts.FindStringSubmatch(s.Value); sm != nil {
+					m = sm[1]
+				}
 			}
 			if m != "" {
 				out = append(out, at(High, f, s.Pos, "names the data-collection endpoint %s%s", Sanitize(m, 60), decodedNote(s.Origin)))
@@ -50,4 +56,23 @@ func checkExfilEndpoint(p *facts.Package) []Finding {
 		}
 	})
 	return out
+}
+
+// endpointTokens holds a lower-case word of every pattern above. Go's
+// regexp engine is slow on the hundreds of thousands of strings a large
+// package holds, so strings without any of these words skip it.
+var endpointTokens = []string{"webhook", "discord", "telegram", "pastebin", "hastebin", "interact", "burpcollaborator",
+	"oastify", "requestbin", ".oast.", "ngrok", "pipedream"}
+
+func mayNameEndpoint(s string) bool {
+	if strings.IndexByte(s, '.') < 0 {
+		return false
+	}
+	l := strings.ToLower(s) // returns s itself when it has no upper case
+	for _, t := range endpointTokens {
+		if strings.Contains(l, t) {
+			return true
+		}
+	}
+	return false
 }

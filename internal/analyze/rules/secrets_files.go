@@ -26,21 +26,35 @@ var CredentialFiles = &Rule{
 	Check: checkCredentialFiles,
 }
 
+// credKind is one kind of credential store. hints are lower-case words
+// one of which every match contains: Go's regexp engine is slow on the
+// hundreds of thousands of strings a large package holds, so the cheap
+// test runs first.
 type credKind struct {
-	name string
-	sev  Severity
-	re   *regexp.Regexp
+	name  string
+	sev   Severity
+	re    *regexp.Regexp
+	hints []string
 }
 
 var credKinds = []credKind{
-	{".npmrc", Low, regexp.MustCompile(`\.npmrc\b`)},
-	{"~/.ssh", Low, regexp.MustCompile(`(^|[/\\~])\.ssh([/\\]|$)|\bid_(rsa|ed25519|ecdsa)\b`)},
-	{"~/.aws/credentials", Low, regexp.MustCompile(`\.aws[/\\]credentials`)},
-	{".git-credentials", Medium, regexp.MustCompile(`\.git-credentials\b`)},
-	{"/etc/passwd", Medium, regexp.MustCompile(`^/etc/(passwd|shadow)$`)},
-	{"browser password store", High, regexp.MustCompile(`(^|[/\\])Login Data$|Local Extension Settings`)},
+	{".npmrc", Low, regexp.MustCompile(`\.npmrc\b`), []string{".npmrc"}},
+	{"~/.ssh", Low, regexp.MustCompile(`(^|[/\\~])\.ssh([/\\]|$)|\bid_(rsa|ed25519|ecdsa)\b`), []string{".ssh", "id_"}},
+	{"~/.aws/credentials", Low, regexp.MustCompile(`\.aws[/\\]credentials`), []string{"credentials"}},
+	{".git-credentials", Medium, regexp.MustCompile(`\.git-credentials\b`), []string{"git-credentials"}},
+	{"/etc/passwd", Medium, regexp.MustCompile(`^/etc/(passwd|shadow)$`), []string{"/etc/"}},
+	{"browser password store", High, regexp.MustCompile(`(^|[/\\])Login Data$|Local Extension Settings`), []string{"login data", "extension settings"}},
 	{"wallet store", High, regexp.MustCompile(`(?i)exodus\.wallet|[/\\]Exodus[/\\]|[/\\]\.?electrum[/\\]wallets|` +
-		`nkbihfbeogaeaoehlefnkodbefgpgknn|bfnaelmomeimhlpmgjnjophhpkkoljpa`)},
+		`nkbihfbeogaeaoehlefnkodbefgpgknn|bfnaelmomeimhlpmgjnjophhpkkoljpa`), []string{"exodus", "electrum", "nkbihfbeogaeaoehlefnkodbefgpgknn", "bfnaelmomeimhlpmgjnjophhpkkoljpa"}},
+}
+
+func (k credKind) matches(lower, s string) bool {
+	for _, h := range k.hints {
+		if strings.Contains(lower, h) {
+			return k.re.MatchString(s)
+		}
+	}
+	return false
 }
 
 func checkCredentialFiles(p *facts.Package) []Finding {
@@ -49,8 +63,9 @@ func checkCredentialFiles(p *facts.Package) []Finding {
 		found := map[string]bool{}
 		var worst *Finding
 		for _, s := range f.JS.Strings {
+			lower := strings.ToLower(s.Value) // s.Value itself when it has no upper case
 			for _, k := range credKinds {
-				if found[k.name] || !k.re.MatchString(s.Value) {
+				if found[k.name] || !k.matches(lower, s.Value) {
 					continue
 				}
 				found[k.name] = true
