@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"flag"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/vigil-sec/vigil/internal/lockfile"
+	"github.com/vigil-sec/vigil/internal/lockfile/lockfiletest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -100,46 +100,7 @@ func TestWebappMedium(t *testing.T) {
 	}
 }
 
-func dump(g *lockfile.Graph) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "format: %s\n", g.Format)
-	for _, imp := range g.Importers {
-		var deps []string
-		for _, d := range imp.Dependencies {
-			deps = append(deps, g.Packages[d].Key)
-		}
-		fmt.Fprintf(&b, "importer %q name=%q deps=[%s]\n", imp.Path, imp.Name, strings.Join(deps, " "))
-	}
-	for _, p := range g.Packages {
-		var flags []string
-		for _, f := range []struct {
-			on   bool
-			name string
-		}{{p.Direct, "direct"}, {p.Dev, "dev"}, {p.Optional, "optional"}, {p.Peer, "peer"}} {
-			if f.on {
-				flags = append(flags, f.name)
-			}
-		}
-		fmt.Fprintf(&b, "\n%s\n  %s@%s source=%s line=%d col=%d", p.Key, p.Name, p.Version, p.Source, p.Location.Line, p.Location.Column)
-		if len(flags) > 0 {
-			fmt.Fprintf(&b, " [%s]", strings.Join(flags, " "))
-		}
-		if p.Alias != "" {
-			fmt.Fprintf(&b, " alias=%s", p.Alias)
-		}
-		b.WriteString("\n")
-		if p.Resolved != "" {
-			fmt.Fprintf(&b, "  resolved: %s\n", p.Resolved)
-		}
-		if p.Integrity != "" {
-			fmt.Fprintf(&b, "  integrity: %.20s…\n", p.Integrity)
-		}
-		for _, d := range p.Dependencies {
-			fmt.Fprintf(&b, "  -> %s\n", g.Packages[d].Key)
-		}
-	}
-	return b.String()
-}
+var dump = lockfiletest.Dump
 
 // TestGolden compares whole graphs of the real fixtures with golden dumps
 // (go test -update rewrites them).
