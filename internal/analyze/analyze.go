@@ -32,6 +32,11 @@ type Package struct {
 	Version   string
 	Integrity string
 	Files     []File
+	// RegistryManifest is the version's object from the registry's
+	// packument (raw JSON), when the package came from a registry: rules
+	// compare it with the tarball's package.json (manifest confusion).
+	// Nil when unknown.
+	RegistryManifest []byte
 }
 
 // Verdict is the conclusion for one package version.
