@@ -1,7 +1,9 @@
 // Package config reads vigil.yaml: the project's local blocklist, the
-// ignores it accepts (each with a reason, optionally expiring), and the
-// registries its lockfiles may resolve from. Unknown keys are rejected so a
-// typo never silently disables a rule.
+// ignores it accepts (each with a reason, optionally expiring), the
+// registries its lockfiles may resolve from, the install policy
+// (internal/policy) and the proxy's settings. Unknown keys are rejected so
+// a typo never silently disables a rule, and every error names the file
+// and line (ParseError).
 package config
 
 import (
@@ -12,8 +14,6 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
-
-	"github.com/goccy/go-yaml"
 
 	"github.com/vigil-sec/vigil/internal/npm"
 )
@@ -35,6 +35,10 @@ type Config struct {
 	Blocklist []BlockEntry `yaml:"blocklist"`
 	// Ignores accepts findings the team has reviewed.
 	Ignores []Ignore `yaml:"ignore"`
+	// Policy decides allow/warn/block per package version.
+	Policy Policy `yaml:"policy"`
+	// Proxy configures 'vigil proxy'.
+	Proxy Proxy `yaml:"proxy"`
 }
 
 // BlockEntry forbids a package, a version range of it, or a whole scope.
@@ -65,7 +69,11 @@ type Ignore struct {
 
 // Default returns the configuration used when no vigil.yaml exists.
 func Default() *Config {
-	return &Config{Registries: append([]string(nil), DefaultRegistries...)}
+	return &Config{
+		Registries: append([]string(nil), DefaultRegistries...),
+		Policy:     DefaultPolicy(),
+		Proxy:      DefaultProxy(),
+	}
 }
 
 // Find looks for vigil.yaml in dir; a missing file yields Default().
@@ -78,7 +86,8 @@ func Find(dir string) (*Config, error) {
 	return c, err
 }
 
-// Load reads and validates one config file.
+// Load reads and validates one config file. A problem in the file is a
+// *ParseError naming it, the line and the setting.
 func Load(path string) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -86,26 +95,49 @@ func Load(path string) (*Config, error) {
 	}
 	c, err := Parse(data)
 	if err != nil {
+		var pe *ParseError
+		if errors.As(err, &pe) {
+			pe.File = path
+			return nil, pe
+		}
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	c.Path = path
 	return c, nil
 }
 
-// Parse decodes and validates vigil.yaml content.
+// Parse decodes and validates vigil.yaml content and fills in defaults.
+// Errors are *ParseError.
 func Parse(data []byte) (*Config, error) {
 	c := &Config{}
+	l := &locator{data: data}
 	if len(strings.TrimSpace(string(data))) > 0 {
-		if err := yaml.UnmarshalWithOptions(data, c, yaml.Strict()); err != nil {
-			return nil, errors.New(yaml.FormatError(err, false, true))
+		if err := decode(data, c, l); err != nil {
+			return nil, err
 		}
 	}
+	if err := c.validate(l); err != nil {
+		return nil, err
+	}
+	c.Policy.ApplyDefaults()
+	if err := c.Policy.validate(l); err != nil {
+		return nil, err
+	}
+	c.Proxy.applyDefaults()
+	if err := c.Proxy.validate(l); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// validate checks the registries, blocklist and ignores.
+func (c *Config) validate(l *locator) error {
 	if len(c.Registries) == 0 {
 		c.Registries = append([]string(nil), DefaultRegistries...)
 	}
 	for i, r := range c.Registries {
 		if !strings.HasPrefix(r, "https://") && !strings.HasPrefix(r, "http://") {
-			return nil, fmt.Errorf("registries[%d]: %q is not an http(s) URL", i, r)
+			return l.errorf(fmt.Sprintf("registries[%d]", i), "%q is not an http(s) URL", r)
 		}
 		if !strings.HasSuffix(r, "/") {
 			c.Registries[i] = r + "/"
@@ -113,47 +145,51 @@ func Parse(data []byte) (*Config, error) {
 	}
 	for i := range c.Blocklist {
 		b := &c.Blocklist[i]
+		field := fmt.Sprintf("blocklist[%d]", i)
 		if b.Package == "" {
-			return nil, fmt.Errorf("blocklist[%d]: package is required", i)
+			return l.errorf(field+".package", "package is required")
 		}
 		if b.Reason == "" {
-			return nil, fmt.Errorf("blocklist[%d] (%s): reason is required", i, b.Package)
+			return l.errorf(field+".reason", "reason is required: say why %s is blocked", b.Package)
 		}
-		if !strings.HasSuffix(b.Package, "/*") {
-			if err := npm.ValidateName(b.Package); err != nil {
-				return nil, fmt.Errorf("blocklist[%d]: %w", i, err)
+		if scope, ok := strings.CutSuffix(b.Package, "/*"); ok {
+			if err := validateScope(scope); err != nil {
+				return l.errorf(field+".package", "%v", err)
 			}
+		} else if err := npm.ValidateName(b.Package); err != nil {
+			return l.errorf(field+".package", "%v", err)
 		}
 		switch b.Severity {
 		case "":
 			b.Severity = "critical"
 		case "low", "medium", "high", "critical":
 		default:
-			return nil, fmt.Errorf("blocklist[%d] (%s): severity %q is not low, medium, high or critical", i, b.Package, b.Severity)
+			return l.errorf(field+".severity", "(%s) severity %q is not low, medium, high or critical", b.Package, b.Severity)
 		}
 		rng, err := npm.ParseRange(b.Versions)
 		if err != nil {
-			return nil, fmt.Errorf("blocklist[%d] (%s): %w", i, b.Package, err)
+			return l.errorf(field+".versions", "(%s) %v", b.Package, err)
 		}
 		b.rng = rng
 	}
 	for i := range c.Ignores {
 		ig := &c.Ignores[i]
+		field := fmt.Sprintf("ignore[%d]", i)
 		if ig.ID == "" {
-			return nil, fmt.Errorf("ignore[%d]: id is required", i)
+			return l.errorf(field+".id", "id is required")
 		}
 		if strings.TrimSpace(ig.Reason) == "" {
-			return nil, fmt.Errorf("ignore[%d] (%s): reason is required: say why this finding is accepted", i, ig.ID)
+			return l.errorf(field+".reason", "(%s) reason is required: say why this finding is accepted", ig.ID)
 		}
 		if ig.Until != "" {
 			t, err := parseDate(ig.Until)
 			if err != nil {
-				return nil, fmt.Errorf("ignore[%d] (%s): until: %w", i, ig.ID, err)
+				return l.errorf(field+".until", "(%s) %v", ig.ID, err)
 			}
 			ig.until = t
 		}
 	}
-	return c, nil
+	return nil
 }
 
 func parseDate(s string) (time.Time, error) {

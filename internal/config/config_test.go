@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -96,10 +97,26 @@ func TestFindDefaultsAndErrors(t *testing.T) {
 func FuzzParse(f *testing.F) {
 	f.Add([]byte("ignore:\n  - id: X\n    reason: r\n    until: 2026-01-01\n"))
 	f.Add([]byte("blocklist:\n  - package: '@a/*'\n    reason: r\n"))
+	if full, err := os.ReadFile(filepath.Join("testdata", "full.yaml")); err == nil {
+		f.Add(full)
+	}
+	f.Add([]byte("policy:\n  advisories:\n    malware: allow\n"))
+	f.Add([]byte("policy:\n  min_release_age:\n    duration: 3d\n    exclude: ['@a/[']\n"))
+	f.Add([]byte("proxy:\n  upstreams:\n    - url: https://a.example\n    - url: https://b.example\n"))
+	f.Add([]byte("proxy:\n  cache: {max_size: 10GiB, packument_ttl: 5m}\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c, err := Parse(data)
-		if err == nil {
-			c.Blocked("x", "1.0.0")
+		if err != nil {
+			var pe *ParseError
+			if !errors.As(err, &pe) {
+				t.Fatalf("error %v is a %T, not a *ParseError", err, err)
+			}
+			_ = pe.Error()
+			return
+		}
+		c.Blocked("x", "1.0.0")
+		if c.Policy.Advisories.Malware == ActionAllow || c.Proxy.DefaultUpstreamIndex() < 0 {
+			t.Fatalf("accepted config breaks an invariant: %+v", c)
 		}
 	})
 }

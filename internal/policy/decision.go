@@ -81,3 +81,12 @@ type QuarantineEntry struct {
 	// Expires is when the entry stops applying; zero means never.
 	Expires time.Time `json:"expires,omitzero"`
 }
+
+// String is the reason as one line for an npm error or a log: the ID, then
+// the message ("MAL-2025-46974 Malicious code in debug (npm)").
+func (r Reason) String() string {
+	if r.ID == "" {
+		return r.Message
+	}
+	return r.ID + " " + r.Message
+}
