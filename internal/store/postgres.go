@@ -36,7 +36,11 @@ func openPostgres(ctx context.Context, d DSN) (_ *pgStore, err error) {
 	if size == 0 {
 		size = max(4, runtime.GOMAXPROCS(0))
 	}
-	s := &pgStore{name: d.String(), pool: newConnPool(cfg, size), now: time.Now}
+	pool, err := newConnPool(cfg, size)
+	if err != nil {
+		return nil, fmt.Errorf("store DSN %s: %w", d, err)
+	}
+	s := &pgStore{name: d.String(), pool: pool, now: time.Now}
 	defer func() {
 		if err != nil {
 			s.Close()
