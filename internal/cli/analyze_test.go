@@ -138,7 +138,7 @@ func TestAnalyzeFailOn(t *testing.T) {
 		{[]string{bad, "--fail-on", "suspicious"}, ExitFindings},
 		{[]string{benign, bad}, ExitFindings},
 		{[]string{benign, "--fail-on", "high"}, ExitUsage},
-		{[]string{benign, "--format", "sarif"}, ExitUsage},
+		{[]string{benign, "--format", "markdown"}, ExitUsage},
 		{[]string{filepath.Join(t.TempDir(), "missing.tgz")}, ExitUsage},
 		{[]string{"not a target"}, ExitUsage},
 		{[]string{"debug@"}, ExitUsage},
@@ -231,7 +231,7 @@ func TestAnalyzeJSON(t *testing.T) {
 	if err := json.Unmarshal(data, &doc); err != nil {
 		t.Fatalf("JSON does not parse: %v\n%s", err, data)
 	}
-	if doc.SchemaVersion != "1.0" || len(doc.Reports) != 2 {
+	if doc.SchemaVersion != "1.1" || len(doc.Reports) != 2 {
 		t.Fatalf("document: %s", data)
 	}
 	b, m := doc.Reports[0], doc.Reports[1]
