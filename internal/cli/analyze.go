@@ -34,6 +34,9 @@ type analyzeFlags struct {
 	deps     bool
 	quiet    bool
 	maxPaths int
+	// againstPrevious folds the diff with the previous release of the
+	// line into the verdict of name@version targets.
+	againstPrevious bool
 }
 
 func newAnalyzeCmd(e *env) *cobra.Command {
@@ -96,6 +99,7 @@ Exit codes: 0 nothing reached --fail-on, 1 a verdict reached --fail-on, 2 usage 
 	fl.BoolVar(&f.deps, "deps", false, "treat folder targets as projects: analyse every package installed in their node_modules")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress bar and no per-package messages on stderr")
 	fl.IntVar(&f.maxPaths, "max-paths", 3, "dependency paths reported per flagged package")
+	fl.BoolVar(&f.againstPrevious, "against-previous", false, "for name@version targets: compare with the previous release of the line and weigh new behaviour more (see docs/diff.md)")
 	return cmd
 }
 

@@ -5,12 +5,14 @@ import (
 	"context"
 	"crypto/sha512"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 
 	"github.com/vigil-sec/vigil/internal/analyze"
 	"github.com/vigil-sec/vigil/internal/analyze/rules"
+	"github.com/vigil-sec/vigil/internal/diff"
 	"github.com/vigil-sec/vigil/internal/registry"
 	"github.com/vigil-sec/vigil/internal/report"
 	"github.com/vigil-sec/vigil/internal/tarball"
@@ -46,6 +48,7 @@ func (a *analyzer) analyzeDirect(ctx context.Context, t analyzeTarget) report.An
 		arc                      *tarball.Archive
 		name, version, integrity string
 		manifest                 []byte
+		rel                      *registry.Release
 		err                      error
 	)
 	switch t.kind {
@@ -65,7 +68,6 @@ func (a *analyzer) analyzeDirect(ctx context.Context, t analyzeTarget) report.An
 	case kindRegistry:
 		res.Source = report.SourceRegistry
 		a.e.logger.Debug("fetching", "package", t.name, "version", t.version, "registry", a.client.BaseURL())
-		var rel *registry.Release
 		rel, err = a.client.FetchVersion(ctx, t.name, t.version)
 		if err == nil {
 			name, version, integrity = rel.Name, rel.Version, rel.Integrity
@@ -87,8 +89,37 @@ func (a *analyzer) analyzeDirect(ctx context.Context, t analyzeTarget) report.An
 		res.Error = "cannot analyse: " + rules.Sanitize(err.Error(), 400)
 		return res
 	}
+	if a.f.againstPrevious && rel != nil {
+		rep, res.Previous = a.foldPrevious(ctx, rel, rep)
+	}
 	res.Report, res.Status = rep, "analysed"
 	return res
+}
+
+// foldPrevious compares rel with the previous release of its line and
+// folds what is new into the report (diff.Fold); the returned note says
+// what it was compared with, or why it could not be.
+func (a *analyzer) foldPrevious(ctx context.Context, rel *registry.Release, rep *analyze.Report) (*analyze.Report, *report.AnalyzePrevious) {
+	note := &report.AnalyzePrevious{}
+	if prev, err := diff.PreviousOf(rel); err == nil {
+		note.Version = prev
+	}
+	d, err := diff.AgainstPrevious(ctx, a.client, rel, rep, diff.Options{NoHunks: true})
+	switch {
+	case errors.Is(err, diff.ErrNoPrevious):
+		note.Note = "no earlier release in this line: nothing to compare with"
+		return rep, note
+	case err != nil:
+		note.Error = rules.Sanitize(err.Error(), 400)
+		return rep, note
+	}
+	folded := diff.Fold(rep, d)
+	note.ScoreBefore = rep.Score
+	note.NewFindings = len(d.NewFindings)
+	for _, s := range d.Signals {
+		note.Signals = append(note.Signals, rules.Sanitize(s.Message, 300))
+	}
+	return folded, note
 }
 
 // registryManifest is the registry's own record of a version (its object

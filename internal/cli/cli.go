@@ -61,6 +61,10 @@ func newRoot(e *env) *cobra.Command {
 	}
 	root.PersistentFlags().BoolVarP(&verbose, "verbose", "v", false, "log what vigil does to stderr")
 	root.AddCommand(newScanCmd(e), newDBCmd(e), newSBOMCmd(e), newAnalyzeCmd(e))
+	root.AddCommand(newDiffCmd(e))
+	root.AddCommand(newDownloadsCmd(e))
+	root.AddCommand(newQuarantineCmd(e))
+	root.AddCommand(newProxyCmd(e))
 	return root
 }
 

@@ -365,3 +365,71 @@ func TestCommas(t *testing.T) {
 		}
 	}
 }
+
+// TestAnalyzeAgainstPrevious: pad-lite@1.1.0's postinstall that sends the
+// environment away is new in this release, so --against-previous weighs
+// it more than a plain analysis does, says which release it compared
+// with and lists the registry signals; 1.0.0, the first release, has
+// nothing to compare with and keeps its score.
+func TestAnalyzeAgainstPrevious(t *testing.T) {
+	srv := padLiteRegistry(t)
+	t.Setenv("VIGIL_CACHE_DIR", t.TempDir())
+	analyzeJSON := func(args ...string) map[string]any {
+		t.Helper()
+		code, out, errs := run(t, append([]string{"analyze", "--registry", srv.URL, "--format", "json", "--fail-on", "none"}, args...)...)
+		if code != ExitClean {
+			t.Fatalf("exit %d; stderr: %s", code, errs)
+		}
+		var doc struct {
+			Reports []map[string]any `json:"reports"`
+		}
+		if err := json.Unmarshal([]byte(out), &doc); err != nil || len(doc.Reports) != 1 {
+			t.Fatalf("JSON: %v\n%s", err, out)
+		}
+		return doc.Reports[0]
+	}
+	plain := analyzeJSON("pad-lite@1.1.0")
+	folded := analyzeJSON("--against-previous", "pad-lite@1.1.0")
+	if plain["previous"] != nil {
+		t.Errorf("plain analysis carries previous: %v", plain["previous"])
+	}
+	prev, _ := folded["previous"].(map[string]any)
+	if prev == nil {
+		t.Fatalf("no previous in %v", folded)
+	}
+	if prev["version"] != "1.0.1" {
+		t.Errorf("compared with %v, want 1.0.1", prev["version"])
+	}
+	if prev["score_before"] != plain["score"] {
+		t.Errorf("score_before %v, want the plain score %v", prev["score_before"], plain["score"])
+	}
+	if n, _ := prev["new_findings"].(float64); n < 1 {
+		t.Errorf("new_findings %v, want ≥ 1", prev["new_findings"])
+	}
+	if s, p := folded["score"].(float64), plain["score"].(float64); s <= p {
+		t.Errorf("folded score %v not above the plain %v", s, p)
+	}
+	sig, _ := prev["signals"].([]any)
+	if !strings.Contains(fmt.Sprint(sig), "trust") {
+		t.Errorf("signals %v lack the trust downgrade", sig)
+	}
+	reasons := fmt.Sprint(folded["reasons"])
+	if !strings.Contains(reasons, "new in this release") && !strings.Contains(reasons, "new in") {
+		t.Errorf("reasons do not say what is new: %s", reasons)
+	}
+
+	first := analyzeJSON("--against-previous", "pad-lite@1.0.0")
+	p0, _ := first["previous"].(map[string]any)
+	if p0 == nil || p0["note"] == nil || p0["version"] != nil {
+		t.Errorf("first release: previous = %v, want a note and no version", p0)
+	}
+
+	code, out, errs := run(t, "analyze", "--registry", srv.URL, "--fail-on", "none", "--against-previous", "pad-lite@1.1.0")
+	if code != ExitClean {
+		t.Fatalf("exit %d; stderr: %s", code, errs)
+	}
+	assertNoEscapes(t, out)
+	if !strings.Contains(out, "against previous release 1.0.1:") || !strings.Contains(out, "registry: ") {
+		t.Errorf("table lacks the comparison:\n%s", out)
+	}
+}

@@ -95,6 +95,27 @@ type AnalyzeResult struct {
 	// Paths are dependency paths from the project to a flagged (not
 	// clean) dependency, shortest first: importer first, package last.
 	Paths [][]string `json:"paths,omitempty"`
+	// Previous is set with --against-previous: the release this one was
+	// compared with, and what the comparison added to the score (as
+	// Reasons of the report).
+	Previous *AnalyzePrevious `json:"previous,omitempty"`
+}
+
+// AnalyzePrevious records the comparison with the previous release of
+// the line that --against-previous folded into the verdict.
+type AnalyzePrevious struct {
+	// Version is the previous release; empty when there is none.
+	Version string `json:"version,omitempty"`
+	// ScoreBefore is the score before folding; the report's Score is after.
+	ScoreBefore int `json:"score_before"`
+	// NewFindings counts findings new in this release.
+	NewFindings int `json:"new_findings"`
+	// Signals are the registry signals (publisher change, trust
+	// downgrade, odd publish times), one line each.
+	Signals []string `json:"signals,omitempty"`
+	// Note explains why nothing was compared; Error why it failed.
+	Note  string `json:"note,omitempty"`
+	Error string `json:"error,omitempty"`
 }
 
 // AnalyzeFetch says where downloaded bytes came from and what vouches for

@@ -64,6 +64,7 @@ func writeAnalyzeBlock(b *strings.Builder, r *AnalyzeResult, opts Options) {
 	if r.Integrity != "" {
 		fmt.Fprintf(b, "  integrity: %s\n", rules.Sanitize(r.Integrity, 200))
 	}
+	writeAnalyzePrevious(b, r.Previous)
 	st := r.Stats
 	fmt.Fprintf(b, "  read: %d files (%d bytes), %d JavaScript (%d bytes)", st.Files, st.Bytes, st.JSFiles, st.JSBytes)
 	if n := len(st.ParseFailures); n > 0 {
@@ -190,4 +191,23 @@ func findingLocation(fd analyze.Finding) string {
 		loc += fmt.Sprintf(":%d:%d", fd.Line, fd.Col)
 	}
 	return loc
+}
+
+// writeAnalyzePrevious prints what --against-previous compared and added.
+func writeAnalyzePrevious(b *strings.Builder, p *AnalyzePrevious) {
+	switch {
+	case p == nil:
+		return
+	case p.Error != "":
+		fmt.Fprintf(b, "  against previous release: could not compare: %s\n", rules.Sanitize(p.Error, 300))
+		return
+	case p.Note != "":
+		fmt.Fprintf(b, "  against previous release: %s\n", rules.Sanitize(p.Note, 300))
+		return
+	}
+	fmt.Fprintf(b, "  against previous release %s: %d new findings, score %d before history\n",
+		rules.Sanitize(p.Version, 64), p.NewFindings, p.ScoreBefore)
+	for _, s := range p.Signals {
+		fmt.Fprintf(b, "    registry: %s\n", rules.Sanitize(s, 300))
+	}
 }
