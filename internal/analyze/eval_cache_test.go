@@ -56,10 +56,18 @@ func TestNPMCacheVerdicts(t *testing.T) {
 		t.Fatal(err)
 	}
 	sort.Slice(entries, func(i, j int) bool { return entries[i].name < entries[j].name })
+	// The same tarball is often indexed under several keys (registry and
+	// proxy URLs, repeated installs): count each content once.
+	seen := map[string]bool{}
 	counts := map[Verdict]int{}
+	fired := map[string]int{} // "rule severity" → packages where that was the rule's worst finding
 	var bytesJS int
 	var elapsed time.Duration
 	for _, e := range entries {
+		if seen[e.integrity] {
+			continue
+		}
+		seen[e.integrity] = true
 		algo, b64, _ := strings.Cut(e.integrity, "-")
 		raw, err := base64.StdEncoding.DecodeString(b64)
 		if err != nil || len(raw) < 3 {
@@ -83,12 +91,29 @@ func TestNPMCacheVerdicts(t *testing.T) {
 		elapsed += time.Since(start)
 		bytesJS += r.Stats.JSBytes
 		counts[r.Verdict]++
+		worst := map[string]Severity{}
+		for _, f := range r.Findings {
+			if f.Severity.Rank() > worst[f.Rule].Rank() || worst[f.Rule] == "" {
+				worst[f.Rule] = f.Severity
+			}
+		}
+		for rule, sev := range worst {
+			fired[rule+" "+string(sev)]++
+		}
 		if r.Verdict != Clean {
 			t.Logf("%s: %s (%d)", e.name, r.Verdict, r.Score)
 			for _, reason := range r.Reasons {
 				t.Logf("    +%d %s %s %s", reason.Points, reason.Source, reason.File, reason.Why)
 			}
 		}
+	}
+	keys := make([]string, 0, len(fired))
+	for k := range fired {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		t.Logf("fired: %s in %d packages", k, fired[k])
 	}
 	n := counts[Clean] + counts[Suspicious] + counts[Malicious]
 	t.Logf("%d packages: %v; %.1f MB of JavaScript in %v (%.1f MB/s)", n, counts, float64(bytesJS)/1e6, elapsed.Round(time.Millisecond), float64(bytesJS)/elapsed.Seconds()/1e6)

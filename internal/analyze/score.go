@@ -22,6 +22,17 @@ import (
 // suspicious; two medium findings stay clean, three reach suspicious; no
 // number of low and medium findings without a high one or a combination
 // reaches malicious before ten rules agree.
+//
+// Worm, payload and dynamic-loading findings follow the same rules: the
+// steps release tooling shares with worms (npm publish, whoami, creating
+// a GitHub repository, writing a workflow) are low or medium alone, so a
+// release tool stays clean; what makes a worm malicious is a worm step
+// in a file run at install time (the rules report critical there, and
+// install-time-worm adds its bonus) or next to credential harvesting or
+// an exfiltration endpoint (worm-with-secrets, worm-exfiltration). A
+// native binary, like decoded or downloaded code, becomes damning when
+// install-time code runs it or the network feeds it
+// (install-time-binary, remote-code-loader).
 
 // Weights are the points of one rule's most severe finding.
 var Weights = map[rules.Severity]int{
@@ -86,6 +97,18 @@ var (
 	anyNetwork  = group(rules.Low, rules.CatNetwork)
 	secrets     = group(rules.Medium, rules.CatSecrets)
 	hardSecrets = group(rules.High, rules.CatSecrets)
+	// worm steps: medium is a concrete step (publishing, creating a
+	// repository, writing a workflow); low ones (a token's name, a version
+	// bump) never complete a combination.
+	worm = group(rules.Medium, rules.CatWorm)
+	// payloadExec is a native binary an install-time file runs (VGL-A080
+	// reports high only then, at the file that names it).
+	payloadExec = group(rules.High, rules.CatPayload)
+	anyExec     = group(rules.Low, rules.CatExec)
+	// hiddenCode is code compiled or loaded from text decoded at run time
+	// (or from a fixed URL): the high findings of the dynamic-code and
+	// decode-exec rules.
+	hiddenCode = group(rules.High, rules.CatDynamicCode, rules.CatDecodeExec)
 )
 
 // Combinations, in report order.
@@ -139,6 +162,37 @@ var Combinations = []Combination{
 		Why: "a file run by an install script serialises the environment, reads browser or wallet stores or runs " +
 			"a secret scanner, and talks to the network: credentials leave before the package is ever imported",
 		All: []Group{hardSecrets, anyNetwork}, InstallTime: true,
+	},
+	{
+		Name: "worm-with-secrets", Points: 40,
+		Why: "publishes packages, rewrites manifests or drives the GitHub API in a file that also harvests " +
+			"credentials (tokens, credential files, a secret scanner): the shape of a self-propagating worm " +
+			"such as Shai-Hulud",
+		All: []Group{worm, secrets},
+	},
+	{
+		Name: "worm-exfiltration", Points: 30,
+		Why: "a worm step (publishing, repository creation, a workflow or runner) in a file that names a " +
+			"data-collection endpoint or leaks data through DNS",
+		All: []Group{worm, exfil},
+	},
+	{
+		Name: "install-time-worm", Points: 20,
+		Why: "a file run by an install script publishes packages, rewrites manifests, creates repositories, " +
+			"workflows or runners: release tooling never does this while being installed",
+		All: []Group{worm}, InstallTime: true,
+	},
+	{
+		Name: "install-time-binary", Points: 30,
+		Why: "a file run by an install script starts a native binary the package gives no reason to carry: " +
+			"a dropped payload",
+		All: []Group{payloadExec, anyExec}, InstallTime: true,
+	},
+	{
+		Name: "remote-code-loader", Points: 30,
+		Why: "compiles or loads code decoded at run time (or fetched from a fixed URL) in a file that talks to " +
+			"the network: a loader fetching its next stage",
+		All: []Group{hiddenCode, anyNetwork},
 	},
 }
 

@@ -41,6 +41,11 @@ const (
 // Package is everything known about one package version.
 type Package struct {
 	Manifest Manifest
+	// Registry is the version's manifest as the registry's packument
+	// serves it, when known (nil otherwise): what npm resolves
+	// dependencies from and what most scanners read, while npm runs the
+	// tarball's package.json (Manifest). Set by the caller.
+	Registry *Manifest
 	Files    []FileFacts
 }
 

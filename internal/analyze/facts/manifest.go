@@ -29,6 +29,16 @@ type Manifest struct {
 	// Gypfile: package.json sets "gypfile", or a binding.gyp exists — npm
 	// then runs node-gyp rebuild at install when no install script is set.
 	Gypfile bool `json:"gypfile,omitempty"`
+
+	// OS and CPU restrict the platforms npm installs the package on:
+	// platform packages that carry one native binary declare them.
+	OS  []string `json:"os,omitempty"`
+	CPU []string `json:"cpu,omitempty"`
+	// DevDependencies are read for build signals (node-gyp, prebuild).
+	DevDependencies map[string]string `json:"devDependencies,omitempty"`
+	// PrebuiltBinary: the "binary" object @mapbox/node-pre-gyp reads to
+	// fetch or ship a prebuilt addon.
+	PrebuiltBinary bool `json:"prebuiltBinary,omitempty"`
 }
 
 // Script is one entry of "scripts".
@@ -95,10 +105,18 @@ type rawManifest struct {
 	Bin                  json.RawMessage   `json:"bin"`
 	Gypfile              any               `json:"gypfile"`
 	Directories          map[string]string `json:"directories"`
+	DevDependencies      map[string]any    `json:"devDependencies"`
+	OS                   any               `json:"os"`
+	CPU                  any               `json:"cpu"`
+	Binary               any               `json:"binary"`
 }
 
-// parseManifest reads package.json leniently: npm tolerates odd types in
-// most fields, and a malicious manifest must still be described.
+// ParseManifest reads a package.json — or a version object of a
+// registry packument, which has the same fields — leniently: npm
+// tolerates odd types in most fields, and a malicious manifest must still
+// be described. Invalid JSON is reported in Manifest.Error.
+func ParseManifest(data []byte) Manifest { return parseManifest(data) }
+
 func parseManifest(data []byte) Manifest {
 	m := Manifest{Found: true}
 	var raw rawManifest
@@ -129,6 +147,9 @@ func parseManifest(data []byte) Manifest {
 	m.Dependencies = strMap(raw.Dependencies)
 	m.OptionalDependencies = strMap(raw.OptionalDependencies)
 	m.PeerDependencies = strMap(raw.PeerDependencies)
+	m.DevDependencies = strMap(raw.DevDependencies)
+	m.OS, m.CPU = strList(raw.OS), strList(raw.CPU)
+	_, m.PrebuiltBinary = raw.Binary.(map[string]any)
 	if len(raw.Bin) > 0 {
 		var s string
 		var mp map[string]any
@@ -149,6 +170,25 @@ func parseManifest(data []byte) Manifest {
 func str(v any) string {
 	s, _ := v.(string)
 	return s
+}
+
+// strList reads a field npm accepts as a string or an array of strings.
+func strList(v any) []string {
+	switch v := v.(type) {
+	case string:
+		if v != "" {
+			return []string{v}
+		}
+	case []any:
+		var out []string
+		for _, x := range v {
+			if s, ok := x.(string); ok && s != "" {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	return nil
 }
 
 func strMap(in map[string]any) map[string]string {

@@ -47,10 +47,21 @@ func (c *collector) Enter(n js.INode) js.IVisitor {
 	case *js.VarDecl:
 		for _, b := range n.List {
 			c.binding(b.Binding, b.Default)
+			if _, ok := b.Binding.(*js.Var); ok {
+				switch f := b.Default.(type) {
+				case *js.FuncDecl:
+					c.helper(&f.Params)
+				case *js.ArrowFunc:
+					c.helper(&f.Params)
+				}
+			}
 		}
+	case *js.MethodDecl:
+		c.helper(&n.Params)
 	case *js.FuncDecl:
 		if n.Name != nil {
 			c.e.funcs[canon(n.Name)] = newFuncRef(&n.Params, &n.Body, n)
+			c.helper(&n.Params)
 		}
 		c.funcs = append(c.funcs, n)
 	case *js.ArrowFunc:
@@ -100,6 +111,15 @@ func (c *collector) Exit(n js.INode) {
 	case *js.FuncDecl, *js.ArrowFunc:
 		if len(c.funcs) > 0 {
 			c.funcs = c.funcs[:len(c.funcs)-1]
+		}
+	}
+}
+
+// helper records the parameters of a named function or method.
+func (c *collector) helper(p *js.Params) {
+	for _, b := range p.List {
+		if v, ok := b.Binding.(*js.Var); ok {
+			c.e.helperParams[canon(v)] = true
 		}
 	}
 }

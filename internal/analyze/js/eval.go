@@ -73,6 +73,10 @@ type evaluator struct {
 	// offsetFuncs are the functions containing an i = i - K site.
 	offsetFuncs map[js.INode]bool
 	params      map[*js.Var]val
+	// helperParams are the parameters of named functions and methods
+	// (function f(s){…}, const f = (s) => …, m(s){…}), as opposed to
+	// inline callbacks: see FromParameter.
+	helperParams map[*js.Var]bool
 
 	memo       map[*js.Var]val
 	busy       map[*js.Var]bool
@@ -95,25 +99,26 @@ const (
 
 func newEvaluator(maxSteps, maxFolded int) *evaluator {
 	return &evaluator{
-		bind:        map[*js.Var]js.IExpr{},
-		funcs:       map[*js.Var]*funcRef{},
-		destruct:    map[*js.Var]destructure{},
-		imports:     map[*js.Var]string{},
-		importNames: map[string]string{},
-		decoders:    map[*js.Var]*decoder{},
-		forOf:       map[*js.Var]js.IExpr{},
-		mutated:     map[*js.Var]bool{},
-		offsetFuncs: map[js.INode]bool{},
-		params:      map[*js.Var]val{},
-		memo:        map[*js.Var]val{},
-		busy:        map[*js.Var]bool{},
-		objIndex:    map[*js.ObjectExpr]map[string]*js.Property{},
-		bodyOrig:    map[*js.BlockStmt]Origin{},
-		varOrig:     map[*js.Var]Origin{},
-		originBusy:  map[*js.Var]bool{},
-		proxyMemo:   map[*funcRef]proxy{},
-		maxSteps:    maxSteps,
-		maxFolded:   maxFolded,
+		bind:         map[*js.Var]js.IExpr{},
+		funcs:        map[*js.Var]*funcRef{},
+		destruct:     map[*js.Var]destructure{},
+		imports:      map[*js.Var]string{},
+		importNames:  map[string]string{},
+		decoders:     map[*js.Var]*decoder{},
+		forOf:        map[*js.Var]js.IExpr{},
+		mutated:      map[*js.Var]bool{},
+		offsetFuncs:  map[js.INode]bool{},
+		params:       map[*js.Var]val{},
+		helperParams: map[*js.Var]bool{},
+		memo:         map[*js.Var]val{},
+		busy:         map[*js.Var]bool{},
+		objIndex:     map[*js.ObjectExpr]map[string]*js.Property{},
+		bodyOrig:     map[*js.BlockStmt]Origin{},
+		varOrig:      map[*js.Var]Origin{},
+		originBusy:   map[*js.Var]bool{},
+		proxyMemo:    map[*funcRef]proxy{},
+		maxSteps:     maxSteps,
+		maxFolded:    maxFolded,
 	}
 }
 

@@ -1037,6 +1037,9 @@ func identStats(s *IdentStats, names map[string]struct{}) {
 		for i := 0; i < len(n); i++ {
 			if n[i] >= 0x80 {
 				s.NonASCII++
+				if confusableName(n) {
+					s.Confusable = append(s.Confusable, n)
+				}
 				break
 			}
 		}
@@ -1046,7 +1049,13 @@ func identStats(s *IdentStats, names map[string]struct{}) {
 		hex = hex[:5]
 	}
 	s.Examples = hex
+	sort.Strings(s.Confusable)
+	if len(s.Confusable) > maxConfusable {
+		s.Confusable = s.Confusable[:maxConfusable]
+	}
 }
+
+const maxConfusable = 8
 
 // isHexName matches obfuscator.io's identifiers: _0x followed by 4–6 hex
 // digits (e.g. _0x1a2b3c).

@@ -112,6 +112,13 @@ const (
 	// FromDecoderCall: returned by a local function that itself decodes
 	// (calls atob, Buffer.from(…, "base64"), fromCharCode…).
 	FromDecoderCall
+	// FromParameter: part of the value is a parameter of the named
+	// function (or method) it is computed in, and no call site in the
+	// file pins that parameter to a constant. A function that decodes its
+	// parameter and runs it — js_of_ocaml's caml_js_eval_string — is a
+	// general helper: what it runs is whatever its callers pass, not text
+	// hidden in the file. Not a decoding step itself.
+	FromParameter
 )
 
 // Decoded reports whether the value was decoded at run time (as opposed
@@ -122,7 +129,7 @@ func (o Origin) Decoded() bool {
 
 // String lists the origin's parts, for messages.
 func (o Origin) String() string {
-	names := []string{"string-array", "base64", "hex", "char-codes", "uri-decode", "reverse", "concat", "decoder-call"}
+	names := []string{"string-array", "base64", "hex", "char-codes", "uri-decode", "reverse", "concat", "decoder-call", "parameter"}
 	s := ""
 	for i, n := range names {
 		if o&(1<<i) != 0 {
@@ -246,6 +253,10 @@ type IdentStats struct {
 	NonASCII int
 	// Examples holds a few hex-named identifiers for evidence.
 	Examples []string
+	// Confusable lists (sorted, at most maxConfusable) names that mix
+	// Latin letters with Cyrillic or Greek look-alikes: isАdmin with a
+	// Cyrillic А reads as isAdmin.
+	Confusable []string
 }
 
 // NumberStats describes numeric literals.

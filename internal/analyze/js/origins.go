@@ -24,11 +24,14 @@ func (e *evaluator) origins(n js.INode, budget *int, d int) Origin {
 		if e.originBusy[v] {
 			return 0
 		}
+		if _, pinned := e.params[v]; e.helperParams[v] && !pinned {
+			o = FromParameter
+		}
 		e.originBusy[v] = true
 		if init, ok := e.bind[v]; ok {
-			o = e.origins(init, budget, d+1)
+			o |= e.origins(init, budget, d+1)
 		} else if ds, ok := e.destruct[v]; ok {
-			o = e.origins(ds.src, budget, d+1)
+			o |= e.origins(ds.src, budget, d+1)
 		}
 		delete(e.originBusy, v)
 		e.varOrig[v] = o

@@ -16,11 +16,15 @@ var DecodeExec = &Rule{
 	Summary: "A string decoded at run time — atob, Buffer.from(…, 'base64'|'hex'), String.fromCharCode, " +
 		"decodeURIComponent/unescape, split('').reverse().join(''), an obfuscator's string table, or a local " +
 		"function that does one of these — flows into eval, Function, setTimeout/setInterval, vm.*, " +
-		"module._compile, require() or child_process.",
+		"module._compile, require() or child_process — high; medium when the decoded text is the parameter of " +
+		"the named function that evals it.",
 	Why: "Encoding the payload and decoding it at the last moment is how loaders keep malicious code out of " +
 		"sight of reviewers, diff tools and scanners; legitimate code has no reason to eval decoded text.",
 	FalsePositives: "Rare: bundled WebAssembly or worker loaders decode base64 but instantiate it rather than " +
-		"eval it; self-extracting minified libraries are the known exception.",
+		"eval it; self-extracting minified libraries are the known exception. A named function that decodes its " +
+		"own parameter and evals it (js_of_ocaml's runtime in xml2js: caml_js_eval_string converts UTF-8 with " +
+		"String.fromCharCode) is a helper whose callers supply the text: medium, not high. Source maps and " +
+		"base64 → JSON.parse are not execution and never count.",
 	Check: checkDecodeExec,
 }
 
@@ -54,6 +58,8 @@ func checkDecodeExec(p *facts.Package) []Finding {
 	var out []Finding
 	jsFiles(p, func(f *facts.FileFacts) {
 		seen := map[string]bool{}
+		helpers := map[string]Finding{} // by sink; dropped when the sink also has a high finding
+		var helperSinks []string
 		for i := range f.JS.Calls {
 			c := &f.JS.Calls[i]
 			sink, arg, isCode := codeSink(c)
@@ -78,8 +84,25 @@ func checkDecodeExec(p *facts.Package) []Finding {
 			if !decodedFor(o, isCode) {
 				continue
 			}
+			if o&js.FromParameter != 0 {
+				// A named function decoding its own parameter for eval is a
+				// runtime helper (js_of_ocaml's caml_js_eval_string, a
+				// charset conversion before eval): the text comes from its
+				// callers, not from the file. Reported, not damning.
+				if _, ok := helpers[sink]; !ok {
+					helperSinks = append(helperSinks, sink)
+					helpers[sink] = at(Medium, f, c.Pos, "a helper decodes its parameter (%s) and passes it to %s: "+
+						"what runs is whatever its callers pass", o&^js.FromParameter, sink)
+				}
+				continue
+			}
 			seen[sink] = true
 			out = append(out, at(High, f, c.Pos, "passes a string decoded at run time (%s) to %s", o, sink))
+		}
+		for _, sink := range helperSinks {
+			if !seen[sink] {
+				out = append(out, helpers[sink])
+			}
 		}
 	})
 	return out

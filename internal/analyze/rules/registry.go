@@ -22,6 +22,8 @@ func All() []*Rule {
 		DecodeExec,
 		HiddenWhitespace,
 		InjectedLongLine,
+		ComputedRequire,
+		ModuleFromString,
 
 		ProcessExec,
 		DetachedSpawn,
@@ -35,6 +37,17 @@ func All() []*Rule {
 		CredentialFiles,
 		CloudMetadata,
 		SecretScanner,
+
+		NPMPublish,
+		ManifestRewrite,
+		GitHubAbuse,
+		WorkflowWrite,
+		SelfHostedRunner,
+
+		UnexpectedBinary,
+		InvisibleCode,
+		HomoglyphIdentifier,
+		ManifestConfusion,
 	}
 }
 

@@ -58,6 +58,13 @@ const (
 	CatExec        Category = "process-exec"
 	CatNetwork     Category = "network"
 	CatSecrets     Category = "secrets"
+	// CatWorm is self-propagation: publishing packages, rewriting
+	// manifests, abusing the GitHub API, workflows and runners.
+	CatWorm Category = "worm"
+	// CatPayload is what carries a payload past review: native binaries,
+	// invisible or look-alike characters in code, a tarball manifest that
+	// disagrees with the registry's.
+	CatPayload Category = "payload"
 )
 
 // Rule is one check with its metadata.
