@@ -151,7 +151,7 @@ func TestAdminHeldAndExplain(t *testing.T) {
 	if code, _ := a.call(t, "GET", "/explain/debug/7.7.7", adminToken, ""); code != 404 {
 		t.Errorf("explain unknown version: %d", code)
 	}
-	if code, body := a.call(t, "GET", "/metrics", adminToken, ""); code != 200 || !strings.Contains(string(body), `vigil_proxy_policy_decisions_total{action="block",rule="advisory",route="packument"} 1`) {
+	if code, body := a.call(t, "GET", "/metrics", adminToken, ""); code != 200 || !strings.Contains(string(body), `vigil_proxy_policy_decisions_total{action="block",route="packument",rule="advisory"} 1`) {
 		t.Errorf("metrics: %d\n%s", code, body)
 	}
 }

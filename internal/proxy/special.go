@@ -115,9 +115,7 @@ func (s *Server) serveHealth(w http.ResponseWriter, _ *http.Request) {
 	_, _ = io.WriteString(w, `{"status":"ok"}`+"\n")
 }
 
-func (s *Server) serveMetrics(w http.ResponseWriter, _ *http.Request) {
-	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-	if err := s.metrics.writeTo(w); err != nil {
-		s.log.Debug("writing metrics", "err", err)
-	}
+func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
+	// promhttp negotiates the format (text, OpenMetrics) and gzip.
+	s.metrics.handler.ServeHTTP(w, r)
 }
