@@ -147,7 +147,7 @@ VIGIL_DB="$vigil_dir/db" "$vigil" proxy --upstream "$upstream_url/" --listen "12
   --cache-dir "$vigil_dir/cache" --store "sqlite://$vigil_dir/vigil.db" >"$out/vigil.stdout" 2>&1 &
 vigil_pid=$!
 wait_for "$vigil_url/-/ping" 60
-log "vigil proxy pid $vigil_pid on $vigil_url ($("$vigil" version 2>/dev/null | head -n1))"
+log "vigil proxy pid $vigil_pid on $vigil_url ($("$vigil" --version 2>/dev/null | head -n1))"
 log "warming vigil proxy's cache: every packument and tarball once"
 rm -rf "$out/via-vigil"
 for pkg in "${packages[@]}"; do

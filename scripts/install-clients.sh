@@ -6,7 +6,7 @@
 # machine's. Idempotent: a client already at the wanted version is kept.
 #
 # Tests find them at $VIGIL_CLIENTS_DIR/<client>/node_modules/.bin/<bin>
-# (internal/e2eclients). Needs node/npm and the npm registry.
+# (internal/clienttest). Needs node/npm and the npm registry.
 set -euo pipefail
 dir="${VIGIL_CLIENTS_DIR:-$HOME/.cache/vigil/clients}"
 mkdir -p "$dir"

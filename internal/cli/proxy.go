@@ -15,11 +15,13 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/vigil-sec/vigil/internal/advisory"
+	"github.com/vigil-sec/vigil/internal/analyze/rules"
 	"github.com/vigil-sec/vigil/internal/config"
 	"github.com/vigil-sec/vigil/internal/policy"
 	"github.com/vigil-sec/vigil/internal/proxy"
 	"github.com/vigil-sec/vigil/internal/proxy/cache"
 	"github.com/vigil-sec/vigil/internal/store"
+	"github.com/vigil-sec/vigil/internal/verdictcache"
 )
 
 type proxyFlags struct {
@@ -188,18 +190,34 @@ func upstreamsFrom(e *env, cfg config.Proxy) ([]proxy.Upstream, error) {
 }
 
 // proxyPolicy builds the policy engine from the config, the quarantine in
-// the store and vigil.yaml's blocklist.
-func proxyPolicy(ctx context.Context, cfg *config.Config, db advisory.Matcher, st store.Store) (proxy.Decider, int, error) {
+// the store, vigil.yaml's blocklist and the analysis verdicts.
+func proxyPolicy(ctx context.Context, cfg *config.Config, db advisory.Matcher, st store.Store, verdicts *proxy.Verdicts) (proxy.Decider, int, error) {
 	entries, err := st.Quarantine(ctx)
 	if err != nil {
 		return nil, 0, fmt.Errorf("reading the quarantine: %w", err)
 	}
 	entries = append(entries, policy.BlocklistEntries(cfg)...)
-	eng, err := policy.New(cfg.Policy, policy.Inputs{Advisories: db, Quarantine: entries})
+	d, err := proxy.NewVerdictDecider(cfg.Policy, policy.Inputs{Advisories: db, Quarantine: entries}, verdicts)
 	if err != nil {
 		return nil, 0, usageError{err}
 	}
-	return proxy.EngineDecider{Engine: eng}, len(entries), nil
+	return d, len(entries), nil
+}
+
+// proxyVerdicts opens the verdict cache 'vigil analyze' shares
+// ($VIGIL_CACHE_DIR, else <user cache dir>/vigil/analyze), with the same
+// engine fingerprint, so verdicts computed by either are used by both. A
+// folder that cannot be opened leaves the verdicts in memory.
+func proxyVerdicts(e *env) *proxy.Verdicts {
+	dir, err := verdictcache.DefaultDir(e.getenv)
+	if err == nil {
+		var c *verdictcache.Cache
+		if c, err = verdictcache.Open(dir, verdictcache.Fingerprint(rules.All(), Version), verdictcache.Options{Logger: e.logger}); err == nil {
+			return proxy.NewVerdicts(c, e.logger)
+		}
+	}
+	e.logger.Warn("verdict cache unavailable: analysis verdicts are kept in memory only", "err", err)
+	return proxy.NewVerdicts(nil, e.logger)
 }
 
 func runProxy(ctx context.Context, e *env, f proxyFlags, cmd *cobra.Command) error {
@@ -231,7 +249,8 @@ func runProxy(ctx context.Context, e *env, f proxyFlags, cmd *cobra.Command) err
 		return err
 	}
 	defer st.Close()
-	decider, nq, err := proxyPolicy(ctx, cfg, db, st)
+	verdicts := proxyVerdicts(e)
+	decider, nq, err := proxyPolicy(ctx, cfg, db, st, verdicts)
 	if err != nil {
 		return err
 	}
@@ -290,7 +309,7 @@ func runProxy(ctx context.Context, e *env, f proxyFlags, cmd *cobra.Command) err
 						fresh.Policy.DryRun = true
 					}
 				}
-				d, _, err := proxyPolicy(ctx, fresh, db, st)
+				d, _, err := proxyPolicy(ctx, fresh, db, st, verdicts)
 				return d, err
 			},
 		})
@@ -307,8 +326,8 @@ func runProxy(ctx context.Context, e *env, f proxyFlags, cmd *cobra.Command) err
 		listeners = append(listeners, aln)
 		fmt.Fprintf(e.stdout, "vigil proxy: admin API on http://%s/\n", aln.Addr())
 	}
-	fmt.Fprintf(e.stdout, "vigil proxy: serving %s (listening on %s), default upstream %s, %d scoped, %d quarantine entries, dry run %v\n",
-		public, ln.Addr(), defaultUpstreamURL(ups), len(ups)-1, nq, cfg.Policy.DryRun)
+	fmt.Fprintf(e.stdout, "vigil proxy: serving %s (listening on %s), default upstream %s, %d scoped, %d quarantine entries, analysis on first request %v, dry run %v\n",
+		public, ln.Addr(), defaultUpstreamURL(ups), len(ups)-1, nq, cfg.Policy.Analysis.OnFirstRequest, cfg.Policy.DryRun)
 
 	errc := make(chan error, len(servers))
 	for i, s := range servers {

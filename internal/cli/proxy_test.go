@@ -111,6 +111,7 @@ func TestProxyCommand(t *testing.T) {
 	dir := t.TempDir()
 	storePath := filepath.Join(dir, "vigil.db")
 	t.Setenv("VIGIL_DB", filepath.Join(dir, "no-db"))
+	t.Setenv("VIGIL_CACHE_DIR", filepath.Join(dir, "verdicts"))
 	t.Setenv("VIGIL_ADMIN_TOKEN", "admintok")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -193,6 +194,7 @@ func writeProxyConfig(t *testing.T, dir string) string {
 }
 
 func TestProxyCommandRefusesAdminWithoutToken(t *testing.T) {
+	t.Setenv("VIGIL_CACHE_DIR", t.TempDir())
 	t.Setenv("VIGIL_ADMIN_TOKEN", "")
 	dir := t.TempDir()
 	code, _, stderr := run(t, "proxy", "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", "--cache-dir", dir, "--store", filepath.Join(dir, "s.db"))
@@ -202,6 +204,7 @@ func TestProxyCommandRefusesAdminWithoutToken(t *testing.T) {
 }
 
 func TestProxyCommandBadFlags(t *testing.T) {
+	t.Setenv("VIGIL_CACHE_DIR", t.TempDir())
 	dir := t.TempDir()
 	for _, args := range [][]string{
 		{"--scope", "acme=https://x/"},

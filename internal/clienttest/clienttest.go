@@ -88,14 +88,39 @@ func missing(t testing.TB, why string) {
 type Env struct {
 	// Home is a fresh HOME; Cache a fresh package cache.
 	Home, Cache string
-	// Registry is the registry URL every client is pointed at.
+	// Registry is the registry URL every client is pointed at; empty for
+	// an environment from NewEnvWithoutRegistry.
 	Registry string
 	vars     []string
 }
 
+// deadProxy is where requests to anything but loopback go: a port nothing
+// listens on, so a client that was not pointed at the test's registry
+// fails at once instead of reaching (or waiting for) the internet.
+const deadProxy = "http://127.0.0.1:9"
+
 // NewEnv makes an isolated environment whose clients use registry. Every
 // client's user config lives under a temporary HOME; caches are fresh.
 func NewEnv(t testing.TB, registry string) *Env {
+	t.Helper()
+	if registry == "" {
+		t.Fatal("clienttest.NewEnv: no registry (NewEnvWithoutRegistry is the environment without one)")
+	}
+	return newEnv(t, registry)
+}
+
+// NewEnvWithoutRegistry makes an isolated environment that names no
+// registry at all — no registry variables, no registry in the user
+// config, no http allowance for yarn — so the project's own .npmrc,
+// .yarnrc.yml or bunfig.toml alone decides where clients go (the README
+// snippets' tests). Requests that do not go to 127.0.0.1 or localhost
+// fail: the environment's HTTP(S) proxy is a closed port.
+func NewEnvWithoutRegistry(t testing.TB) *Env {
+	t.Helper()
+	return newEnv(t, "")
+}
+
+func newEnv(t testing.TB, registry string) *Env {
 	t.Helper()
 	root := t.TempDir()
 	e := &Env{Home: filepath.Join(root, "home"), Cache: filepath.Join(root, "cache"), Registry: registry}
@@ -105,7 +130,11 @@ func NewEnv(t testing.TB, registry string) *Env {
 		}
 	}
 	npmrc := filepath.Join(e.Home, ".npmrc")
-	if err := os.WriteFile(npmrc, []byte("registry="+registry+"\n"), 0o644); err != nil {
+	userConfig := ""
+	if registry != "" {
+		userConfig = "registry=" + registry + "\n"
+	}
+	if err := os.WriteFile(npmrc, []byte(userConfig), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	e.vars = []string{
@@ -118,30 +147,60 @@ func NewEnv(t testing.TB, registry string) *Env {
 		"TMPDIR=" + root,
 		"CI=1", // no progress bars, no interactive prompts
 		"NO_COLOR=1",
+		"HTTP_PROXY=" + deadProxy,
+		"HTTPS_PROXY=" + deadProxy,
+		"http_proxy=" + deadProxy,
+		"https_proxy=" + deadProxy,
+		"NO_PROXY=127.0.0.1,localhost",
+		"no_proxy=127.0.0.1,localhost",
 		"npm_config_userconfig=" + npmrc,
 		"npm_config_globalconfig=" + filepath.Join(e.Home, "npmrc-global"),
 		"npm_config_cache=" + filepath.Join(e.Cache, "npm"),
-		"npm_config_registry=" + registry,
 		"npm_config_audit=false",
 		"npm_config_fund=false",
 		"npm_config_update_notifier=false",
+		"npm_config_ignore_scripts=true",
+		"npm_config_fetch_retries=0", // npm and pnpm: fail fast
 		"npm_config_store_dir=" + filepath.Join(e.Cache, "pnpm-store"),
 		"YARN_CACHE_FOLDER=" + filepath.Join(e.Cache, "yarn1"),
-		"YARN_REGISTRY=" + registry,
-		"YARN_NPM_REGISTRY_SERVER=" + registry,
 		"YARN_ENABLE_GLOBAL_CACHE=false",
 		"YARN_GLOBAL_FOLDER=" + filepath.Join(e.Cache, "yarn4-global"),
 		"YARN_ENABLE_TELEMETRY=0",
 		"YARN_ENABLE_IMMUTABLE_INSTALLS=false",
-		"YARN_UNSAFE_HTTP_WHITELIST=127.0.0.1",
 		"YARN_ENABLE_PROGRESS_BARS=false",
+		"YARN_ENABLE_SCRIPTS=false",
+		"YARN_HTTP_RETRY=0",
 		"BUN_INSTALL_CACHE_DIR=" + filepath.Join(e.Cache, "bun"),
-		"BUN_CONFIG_REGISTRY=" + registry,
-		"NPM_CONFIG_REGISTRY=" + registry,
+		"BUN_CONFIG_HTTP_RETRY_COUNT=0",
 		"DO_NOT_TRACK=1",
+	}
+	if registry != "" {
+		e.vars = append(e.vars,
+			"npm_config_registry="+registry,
+			"NPM_CONFIG_REGISTRY="+registry,
+			"YARN_REGISTRY="+registry,
+			"YARN_NPM_REGISTRY_SERVER="+registry,
+			"YARN_UNSAFE_HTTP_WHITELIST=127.0.0.1",
+			"BUN_CONFIG_REGISTRY="+registry,
+		)
 	}
 	return e
 }
+
+// Set adds the variable name=value to the environment, replacing an
+// earlier value.
+func (e *Env) Set(name, value string) {
+	for i, kv := range e.vars {
+		if k, _, _ := strings.Cut(kv, "="); k == name {
+			e.vars[i] = name + "=" + value
+			return
+		}
+	}
+	e.vars = append(e.vars, name+"="+value)
+}
+
+// Vars returns the environment's variables (name=value).
+func (e *Env) Vars() []string { return append([]string(nil), e.vars...) }
 
 // Result is one client run.
 type Result struct {
@@ -158,6 +217,9 @@ func (e *Env) Run(t testing.TB, dir string, timeout time.Duration, client string
 	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Dir = dir
 	cmd.Env = e.vars
+	// A client's children (node workers) may hold the output open after
+	// it is killed: stop waiting for them after a few seconds.
+	cmd.WaitDelay = 5 * time.Second
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	err := cmd.Run()

@@ -108,7 +108,7 @@ func (s *Server) serveVersion(w http.ResponseWriter, r *http.Request, rt route) 
 	}
 	if e.Removed[version] {
 		d := e.Decisions[version]
-		writeError(w, http.StatusForbidden, "vigil blocked "+rt.name+"@"+version+": "+summary(d))
+		refuse(w, r, http.StatusForbidden, "vigil blocked "+rt.name+"@"+version+": "+summary(d))
 		return
 	}
 	if _, ok := e.dists[version]; !ok {

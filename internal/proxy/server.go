@@ -88,6 +88,10 @@ type Options struct {
 	MaxPackumentSize int64
 	MaxTarballSize   int64
 
+	// Analysis bounds the analyses run when the policy analyses versions
+	// on first request (VerdictDecider; analysis.go).
+	Analysis AnalysisOptions
+
 	// UserAgent is sent upstream; default "vigil-proxy".
 	UserAgent string
 	// Now is the clock; nil means time.Now.
@@ -120,6 +124,8 @@ type Server struct {
 	held    *heldRegistry
 	flight  singleflight.Group
 	metrics *metrics
+
+	analysis *analyser // first-request analyses (analysis.go)
 }
 
 // New validates opts and returns a Server.
@@ -163,6 +169,7 @@ func New(opts Options) (*Server, error) {
 		metas:           &docMetas{max: 1 << 20, m: map[string]docMeta{}},
 		held:            newHeldRegistry(100_000),
 		metrics:         newMetrics(),
+		analysis:        newAnalyser(opts.Analysis),
 	}
 	renderBytes := orDefault(opts.RenderCacheBytes, DefaultRenderCacheBytes)
 	s.renders = newLRU[*rendered](renderBytes)

@@ -35,7 +35,20 @@ func (s *Server) serveTarball(w *statusRecorder, r *http.Request, rt route) {
 	up := s.ups.forName(rt.name)
 	auth := r.Header.Get("Authorization")
 	rec := s.newRecord(r, rt.name, rt.version)
-	defer func() { s.record(r.Context(), rec, w.statusOr200()) }()
+	recorded := false
+	defer func() {
+		if !recorded {
+			s.record(r.Context(), rec, w.statusOr200())
+		}
+	}()
+	// A refusal is recorded before it is sent: one written on the hijacked
+	// connection (refuse) reaches the client before this handler returns,
+	// and the record must not trail it.
+	refused := func(status int, msg string) {
+		recorded = true
+		s.record(r.Context(), rec, refusalStatus(r, status))
+		refuse(w, r, status, msg)
+	}
 
 	e, _, err := s.evaluationFor(r.Context(), up, rt.name, auth)
 	if err != nil {
@@ -52,6 +65,12 @@ func (s *Server) serveTarball(w *statusRecorder, r *http.Request, rt route) {
 		return
 	}
 	rec.Version = version
+	// Analysis verdicts: decide with the version's verdict, analysing
+	// the tarball first when the policy asks (analysis.go).
+	var handled bool
+	if e, handled = s.withVerdict(w, r, rec, up, rt.name, version, auth, e); handled {
+		return
+	}
 	d, ok := e.Decisions[version]
 	if !ok {
 		d = policy.Decision{Name: rt.name, Version: version, Action: policy.Allow}
@@ -69,7 +88,7 @@ func (s *Server) serveTarball(w *statusRecorder, r *http.Request, rt route) {
 		s.countDecision(d, "tarball")
 		msg := "vigil blocked " + rt.name + "@" + version + ": " + rec.Reason
 		s.log.Warn("blocked a tarball", "package", rt.name, "version", version, "reason", rec.Reason, "client", rec.Client)
-		writeError(w, http.StatusForbidden, msg)
+		refused(http.StatusForbidden, msg)
 		return
 	case d.Action == policy.Warn:
 		s.countDecision(d, "tarball")
@@ -94,7 +113,7 @@ func (s *Server) serveTarball(w *statusRecorder, r *http.Request, rt route) {
 		rec.Reason = err.Error()
 		switch {
 		case errors.Is(err, errTarballIntegrity):
-			writeError(w, http.StatusBadGateway, "vigil: refused "+rt.name+"@"+version+": the upstream's tarball does not match its dist.integrity "+dist.integrity)
+			refused(http.StatusBadGateway, "vigil: refused "+rt.name+"@"+version+": the upstream's tarball does not match its dist.integrity "+dist.integrity)
 		case errors.Is(err, errNotCacheable):
 			writeError(w, http.StatusBadGateway, "vigil: "+rt.name+"@"+version+": "+err.Error())
 		default:

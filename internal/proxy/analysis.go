@@ -1,0 +1,394 @@
+package proxy
+
+import (
+	"context"
+	"crypto/sha512"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/vigil-sec/vigil/internal/analyze"
+	"github.com/vigil-sec/vigil/internal/analyze/rules"
+	"github.com/vigil-sec/vigil/internal/policy"
+	"github.com/vigil-sec/vigil/internal/registry"
+	"github.com/vigil-sec/vigil/internal/store"
+	"github.com/vigil-sec/vigil/internal/tarball"
+	"github.com/vigil-sec/vigil/internal/verdictcache"
+)
+
+// Analysis on first request (policy.analysis.on_first_request): a tarball
+// of a version without a verdict is analysed — from the verified bytes the
+// cache already holds — before it is served; the verdict is stored
+// (memory and the shared verdict cache), the package's cached evaluations
+// and filtered documents are dropped so metadata and tarball decisions
+// agree, and the version is decided again with its verdict. See
+// docs/proxy.md ("Analysis verdicts").
+
+// Defaults for AnalysisOptions fields left zero.
+const (
+	DefaultAnalysisTimeout = 20 * time.Second
+	DefaultAnalysisRetry   = 5 * time.Minute
+)
+
+// AnalysisOptions bound the analyses the proxy runs on first request.
+// Whether it analyses at all is the policy's setting
+// (policy.analysis.on_first_request, read by VerdictDecider), so a reload
+// can turn it on or off.
+type AnalysisOptions struct {
+	// Timeout bounds one analysis, waiting for a worker included; the
+	// download before it has its own (TarballTimeout).
+	Timeout time.Duration
+	// Workers is how many analyses run at once; 0 means GOMAXPROCS. Each
+	// holds the unpacked package in memory (at most Limits.MaxUncompressed).
+	Workers int
+	// Limits bound reading the tarball; zero fields take
+	// tarball.DefaultLimits (the limits 'vigil analyze' uses, and part of
+	// the verdict cache's engine fingerprint).
+	Limits tarball.Limits
+	// Retry is how long a failed analysis is remembered: requests for the
+	// version meanwhile get the same answer at once instead of another
+	// analysis.
+	Retry time.Duration
+}
+
+// analyser runs first-request analyses: bounded in number, coalesced per
+// tarball, failures remembered for a while.
+type analyser struct {
+	timeout time.Duration
+	retry   time.Duration
+	limits  tarball.Limits
+	slots   chan struct{}
+
+	mu       sync.Mutex
+	failures map[string]analysisFailure // by integrity
+
+	runs atomic.Int64 // analyses run (not answered from a cache)
+}
+
+type analysisFailure struct {
+	err   error
+	until time.Time
+}
+
+// maxFailures bounds the remembered failures.
+const maxFailures = 10_000
+
+func newAnalyser(o AnalysisOptions) *analyser {
+	a := &analyser{
+		timeout:  orDefault(o.Timeout, DefaultAnalysisTimeout),
+		retry:    orDefault(o.Retry, DefaultAnalysisRetry),
+		limits:   o.Limits,
+		failures: map[string]analysisFailure{},
+	}
+	if (a.limits == tarball.Limits{}) {
+		a.limits = tarball.DefaultLimits()
+	}
+	n := o.Workers
+	if n <= 0 {
+		n = runtime.GOMAXPROCS(0)
+	}
+	a.slots = make(chan struct{}, n)
+	return a
+}
+
+func (a *analyser) failed(integrity string, now time.Time) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	f, ok := a.failures[integrity]
+	if !ok {
+		return nil
+	}
+	if !now.Before(f.until) {
+		delete(a.failures, integrity)
+		return nil
+	}
+	return f.err
+}
+
+func (a *analyser) fail(integrity string, err error, now time.Time) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if len(a.failures) >= maxFailures {
+		for k, f := range a.failures {
+			if !now.Before(f.until) || len(a.failures) >= maxFailures {
+				delete(a.failures, k)
+			}
+		}
+	}
+	a.failures[integrity] = analysisFailure{err: err, until: now.Add(a.retry)}
+}
+
+// analysisError marks an analysis that could not finish (timeout, a tarball
+// the reader refuses); a download failure is not one.
+type analysisError struct{ err error }
+
+func (e *analysisError) Error() string { return e.err.Error() }
+func (e *analysisError) Unwrap() error { return e.err }
+
+// withVerdict makes sure a tarball request is decided with the version's
+// analysis verdict when there is one, or can be one: it returns the
+// evaluation to decide with, or handled when it answered the request
+// itself (an analysis that failed, failing closed).
+//
+//   - The decision already carries the verdict, or blocks the version
+//     anyway: nothing to do.
+//   - A verdict exists (the proxy's, or one 'vigil analyze' wrote after the
+//     document was evaluated): the version is decided again with it.
+//   - None, and policy.analysis.on_first_request: the verified tarball is
+//     analysed first (coalesced, bounded), then decided again.
+//   - None, and no analysis on first request: served as decided.
+func (s *Server) withVerdict(w *statusRecorder, r *http.Request, rec *store.Download, up *upstream, name, version, auth string, e *evaluation) (*evaluation, bool) {
+	vd, ok := s.policy.Load().decider.(verdictDecider)
+	if !ok {
+		return e, false
+	}
+	d := e.Decisions[version]
+	dist := e.dists[version]
+	if hasVerdict(d) || (d.Action == policy.Block && !d.DryRun) || dist.integrity == "" {
+		return e, false
+	}
+	ctx := r.Context()
+	if _, known := vd.verdictStore().LookupFresh(ctx, dist.integrity); !known {
+		if !vd.analysesOnFirstRequest() {
+			return e, false
+		}
+		_, err := s.analyseOnce(ctx, vd.verdictStore(), up, name, version, dist, auth)
+		var aerr *analysisError
+		switch {
+		case errors.As(err, &aerr):
+			return e, s.unanalysed(w, rec, name, version, aerr)
+		case err != nil:
+			// The download failed: the tarball route fetches again and
+			// answers the failure as it does without analysis.
+			s.log.Warn("no analysis: the tarball could not be fetched", "package", name, "version", version, "err", err)
+			return e, false
+		}
+	}
+	e2, err := s.redecide(ctx, up, name, version, auth)
+	if err != nil {
+		// The document was just read; failing now is an outage. Deciding
+		// with the evaluation in hand would ignore a verdict that may
+		// block, so fail closed.
+		rec.Reason = err.Error()
+		s.writeUpstreamFailure(w, name, up, err)
+		return e, true
+	}
+	return e2, false
+}
+
+// unanalysed answers a version whose analysis failed: with fail_open it is
+// served with a warning (reported true only when the answer was sent),
+// else refused with 503 and Retry-After, the remembered failure's time.
+func (s *Server) unanalysed(w *statusRecorder, rec *store.Download, name, version string, aerr *analysisError) bool {
+	if s.failOpen {
+		msg := headerSafe("vigil could not analyse "+name+"@"+version+" ("+aerr.Error()+"); served unanalysed (fail_open)", 1024)
+		s.log.Warn("fail-open: serving a tarball that could not be analysed", "package", name, "version", version, "err", aerr.err)
+		w.Header().Set("X-Vigil-Warning", msg)
+		w.Header().Set("npm-notice", msg)
+		return false
+	}
+	rec.Action = policy.Block
+	rec.Reason = "not analysed: " + aerr.Error()
+	s.log.Warn("refused a tarball that could not be analysed (failing closed)", "package", name, "version", version, "err", aerr.err)
+	w.Header().Set("Retry-After", strconv.Itoa(int(s.analysis.retry.Seconds())))
+	writeError(w, http.StatusServiceUnavailable, "vigil: could not analyse "+name+"@"+version+" before serving it ("+aerr.Error()+"); refused, failing closed")
+	return true
+}
+
+// analyseOnce returns the verdict of a version's tarball, analysing it
+// when no cache has one. Concurrent requests for the same tarball share
+// one analysis, which runs on its own deadline: one client hanging up does
+// not fail the others.
+func (s *Server) analyseOnce(ctx context.Context, vs *Verdicts, up *upstream, name, version string, dist distInfo, auth string) (policy.Verdict, error) {
+	if err := s.analysis.failed(dist.integrity, s.now()); err != nil {
+		return policy.Verdict{}, err
+	}
+	out, err, _ := s.flight.Do("analysis|"+dist.integrity, func() (any, error) {
+		v, err := s.analyse(context.WithoutCancel(ctx), vs, up, name, version, dist, auth)
+		var aerr *analysisError
+		if errors.As(err, &aerr) {
+			s.analysis.fail(dist.integrity, err, s.now())
+		}
+		return v, err
+	})
+	if err != nil {
+		return policy.Verdict{}, err
+	}
+	return out.(policy.Verdict), nil
+}
+
+// analyse fetches (or opens) the verified tarball and analyses it.
+func (s *Server) analyse(ctx context.Context, vs *Verdicts, up *upstream, name, version string, dist distInfo, auth string) (policy.Verdict, error) {
+	what := name + "@" + version
+	f, _, err := s.tarball(ctx, up, what, dist, auth)
+	if err != nil {
+		return policy.Verdict{}, err
+	}
+	defer f.Close()
+
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.analysis.timeout)
+	defer cancel()
+	select {
+	case s.analysis.slots <- struct{}{}:
+		defer func() { <-s.analysis.slots }()
+	case <-actx.Done():
+		return policy.Verdict{}, &analysisError{fmt.Errorf("no analysis worker free within %s", s.analysis.timeout)}
+	}
+	start := time.Now()
+
+	// A strong integrity is the verdict cache's key, as for 'vigil
+	// analyze'; a sha1-only tarball is keyed by the SHA-512 of its bytes.
+	diskKey := dist.integrity
+	if strings.HasPrefix(dist.integrity, "sha1-") {
+		h := sha512.New()
+		if _, err := io.Copy(h, f); err != nil {
+			return policy.Verdict{}, &analysisError{fmt.Errorf("reading the cached tarball: %w", err)}
+		}
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			return policy.Verdict{}, &analysisError{fmt.Errorf("reading the cached tarball: %w", err)}
+		}
+		diskKey = "sha512-" + base64.StdEncoding.EncodeToString(h.Sum(nil))
+		if v, ok := vs.cachedOnDisk(actx, diskKey); ok {
+			vs.remembered(dist.integrity, v)
+			return v, nil
+		}
+	}
+
+	arc, err := tarball.Read(actx, f, s.analysis.limits)
+	if err != nil {
+		return policy.Verdict{}, &analysisError{analysisCause(actx, "reading the tarball", err, s.analysis.timeout)}
+	}
+	pkg := analyze.FromArchive(arc, name, version, dist.integrity)
+	pkg.RegistryManifest = s.registryManifest(ctx, up, name, version, auth)
+	rep, err := analyze.Analyze(actx, pkg, analyze.Options{})
+	if err != nil {
+		return policy.Verdict{}, &analysisError{analysisCause(actx, "analysing", err, s.analysis.timeout)}
+	}
+	s.analysis.runs.Add(1)
+	warnings, notLoaded := archiveNotes(arc)
+	v := vs.put(actx, dist.integrity, diskKey, &verdictcache.Entry{Report: rep, Warnings: warnings, NotLoaded: notLoaded})
+	s.log.Info("analysed on first request", "package", name, "version", version, "verdict", v.Level, "score", v.Score,
+		"rules", v.Summary, "files", rep.Stats.Files, "bytes", rep.Stats.Bytes, "took", time.Since(start).Round(time.Millisecond))
+	return v, nil
+}
+
+// analysisCause names a timeout as one.
+func analysisCause(ctx context.Context, doing string, err error, timeout time.Duration) error {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return fmt.Errorf("%s took longer than %s", doing, timeout)
+	}
+	return fmt.Errorf("%s: %w", doing, err)
+}
+
+// archiveNotes are what 'vigil analyze' keeps of the reader's notes with a
+// verdict (sanitised: they quote the archive).
+func archiveNotes(arc *tarball.Archive) (warnings, notLoaded []string) {
+	for _, w := range arc.Warnings {
+		warnings = append(warnings, rules.Sanitize(w.String(), 300))
+	}
+	if arc.WarningsDropped > 0 {
+		warnings = append(warnings, fmt.Sprintf("… and %d more warnings", arc.WarningsDropped))
+	}
+	for _, sk := range arc.Skipped {
+		if sk.Reason == tarball.ReasonTooLarge {
+			notLoaded = append(notLoaded, rules.Sanitize(sk.Name, 200))
+		}
+	}
+	return warnings, notLoaded
+}
+
+// registryManifest is the version's object in the packument, for the
+// manifest-confusion rules; nil when the document cannot be read now (the
+// analysis goes on without it).
+func (s *Server) registryManifest(ctx context.Context, up *upstream, name, version, auth string) []byte {
+	doc, err := s.document(ctx, up, name, auth)
+	if err != nil {
+		s.log.Debug("analysis without the registry manifest", "package", name, "version", version, "err", err)
+		return nil
+	}
+	vm, ok, err := findMember(doc.body, 0, "versions")
+	if err != nil || !ok || doc.body[vm.valueStart] != '{' {
+		return nil
+	}
+	m, ok, err := findMember(doc.body, vm.valueStart, version)
+	if err != nil || !ok || doc.body[m.valueStart] != '{' {
+		return nil
+	}
+	return doc.body[m.valueStart:m.valueEnd]
+}
+
+// redecide drops the package's cached evaluations and filtered documents
+// (they were made without the version's verdict) and evaluates the
+// document again. An evaluation already under way when the verdict
+// arrived may be shared with this call and lack it: then the document is
+// evaluated once more, here, and replaces it.
+func (s *Server) redecide(ctx context.Context, up *upstream, name, version, auth string) (*evaluation, error) {
+	s.forgetPackage(up, name)
+	doc, err := s.document(ctx, up, name, auth)
+	if err != nil {
+		return nil, err
+	}
+	e, err := s.evaluate(doc)
+	if err != nil {
+		return nil, err
+	}
+	if !hasVerdict(e.Decisions[version]) {
+		st := s.policy.Load()
+		pk := doc.pk
+		if pk == nil {
+			if pk, err = registry.ParsePackument(doc.body); err != nil {
+				return nil, fmt.Errorf("%w: %v", errInvalidDocument, err)
+			}
+		}
+		e = newEvaluation(pk, st.decider.Evaluate(pk), doc.id, st.gen)
+		s.evals.add(evalKey(doc.key, doc.id, st.gen), e, e.size)
+		s.held.update(e, s.now())
+	}
+	// Documents rendered meanwhile from the older evaluation go too.
+	s.renders.removeIf(packageKeys(up, name))
+	return e, nil
+}
+
+// forgetPackage drops every cached evaluation and filtered document of
+// name (all credentials' copies): the next request recomputes them.
+func (s *Server) forgetPackage(up *upstream, name string) {
+	match := packageKeys(up, name)
+	s.evals.removeIf(match)
+	s.renders.removeIf(match)
+}
+
+// packageKeys matches the evaluation and render keys of name's documents:
+// docKey(up, name, any credentials) + "|…".
+func packageKeys(up *upstream, name string) func(string) bool {
+	prefix := docKey(up, name, "")
+	return func(k string) bool {
+		rest, ok := strings.CutPrefix(k, prefix)
+		return ok && strings.HasPrefix(rest, "|")
+	}
+}
+
+// removeIf drops the entries whose key matches. It walks every entry: it
+// runs when a new verdict arrives, not per request.
+func (c *lru[V]) removeIf(match func(key string) bool) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for k, el := range c.items {
+		if !match(k) {
+			continue
+		}
+		c.bytes -= el.Value.(*lruItem[V]).size
+		c.order.Remove(el)
+		delete(c.items, k)
+		n++
+	}
+	return n
+}
