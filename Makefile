@@ -7,7 +7,7 @@ VERSION      ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo
 LDFLAGS      := -s -w -X github.com/vigil-sec/vigil/internal/cli.Version=$(VERSION)
 
 .DEFAULT_GOAL := help
-.PHONY: help build test lint fmt fuzz bench bench-scan ci clean
+.PHONY: help build test lint fmt fuzz bench bench-scan bench-proxy clients ci clean
 
 help: ## show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -39,6 +39,12 @@ bench: ## run the Go benchmarks (readers, matching)
 bench-scan: build ## vigil scan vs osv-scanner side by side (needs ../shared)
 	@test -d ../shared/bench || (echo "../shared/bench is absent: this benchmark needs the evaluation corpus"; exit 1)
 	bash ../shared/bench/scan-vs-osv-scanner.sh $(BIN)
+
+bench-proxy: build ## vigil proxy vs Verdaccio side by side (needs ../shared, wrk, Verdaccio)
+	bash bench/proxy-vs-verdaccio.sh $(abspath $(BIN))
+
+clients: ## install the real pnpm/yarn/bun the proxy's end-to-end tests drive
+	bash scripts/install-clients.sh
 
 ci: ## what .ci/run runs
 	bash .ci/run
