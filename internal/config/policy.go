@@ -53,6 +53,12 @@ type ReleaseAgePolicy struct {
 type AnalysisPolicy struct {
 	// OnFirstRequest: analyse unseen versions when first requested.
 	OnFirstRequest bool `yaml:"on_first_request"`
+	// PreAnalyseTags: when a packument is evaluated, the versions its
+	// dist-tags point to are analysed in the background before anyone asks
+	// for their tarballs, so a fresh malicious `latest` is filtered out of
+	// the metadata (and ^x.y.z resolves to the version before it) instead
+	// of failing the install with a 403. Needs OnFirstRequest.
+	PreAnalyseTags bool `yaml:"pre_analyse_tags"`
 	// Malicious is the action for a malicious verdict; default "block".
 	Malicious string `yaml:"malicious"`
 	// Suspicious is the action for a suspicious verdict; default "warn".
@@ -141,6 +147,9 @@ func (p *Policy) validate(l *locator) error {
 		if !validAction(a.value) {
 			return l.errorf(a.field, "%q is not an action: use allow, warn or block", a.value)
 		}
+	}
+	if p.Analysis.PreAnalyseTags && !p.Analysis.OnFirstRequest {
+		return l.errorf("policy.analysis.pre_analyse_tags", "needs policy.analysis.on_first_request: true (pre-analysis uses the first-request analyser and its verdicts)")
 	}
 	if !validSeverity(p.Advisories.MinSeverity) {
 		return l.errorf("policy.advisories.min_severity", "%q is not a severity: use low, medium, high or critical", p.Advisories.MinSeverity)

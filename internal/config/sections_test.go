@@ -57,7 +57,7 @@ func TestDefaults(t *testing.T) {
 			p := c.Policy
 			if p.DryRun || p.Advisories.Malware != "block" || p.Advisories.Action != "warn" || p.Advisories.MinSeverity != "high" ||
 				p.MinReleaseAge.Duration != 0 || p.MinReleaseAge.Action != "block" || p.MinReleaseAge.AllowFixes ||
-				p.Analysis.OnFirstRequest || p.Analysis.Malicious != "block" || p.Analysis.Suspicious != "warn" ||
+				p.Analysis.OnFirstRequest || p.Analysis.PreAnalyseTags || p.Analysis.Malicious != "block" || p.Analysis.Suspicious != "warn" ||
 				p.TrustDowngrade.Action != "warn" || p.InstallScripts.Action != "allow" {
 				t.Errorf("policy defaults wrong: %+v", p)
 			}
@@ -109,6 +109,7 @@ func TestSectionsReject(t *testing.T) {
 		{"bad action name", "policy:\n  advisories:\n    action: deny\n", 3, "policy.advisories.action", `"deny" is not an action`},
 		{"bad cooldown action", "policy:\n  min_release_age:\n    duration: 1d\n    action: Block\n", 4, "policy.min_release_age.action", "allow, warn or block"},
 		{"bad analysis action", "policy:\n  analysis:\n    suspicious: quarantine\n", 3, "policy.analysis.suspicious", "not an action"},
+		{"pre-analysis without first-request analysis", "policy:\n  analysis:\n    pre_analyse_tags: true\n", 3, "policy.analysis.pre_analyse_tags", "needs policy.analysis.on_first_request"},
 		{"bad trust action", "policy:\n  trust_downgrade:\n    action: true\n", 3, "policy.trust_downgrade.action", "not an action"},
 		{"bad scripts action", "policy:\n\n  install_scripts:\n    action: warning\n", 4, "policy.install_scripts.action", "not an action"},
 		{"bad severity", "policy:\n  advisories:\n    min_severity: severe\n", 3, "policy.advisories.min_severity", "not a severity"},
@@ -301,4 +302,23 @@ func FuzzParseByteSize(f *testing.F) {
 			t.Fatalf("ParseByteSize(%q) = %d; String %q reads back as %d, %v", s, b, b.String(), back, err)
 		}
 	})
+}
+
+func TestAnalysisPreAnalyseTags(t *testing.T) {
+	tests := []struct {
+		name, yaml          string
+		onFirst, preAnalyse bool
+	}{
+		{"off by default", "policy:\n  analysis:\n    on_first_request: true\n", true, false},
+		{"on with first-request analysis", "policy:\n  analysis:\n    on_first_request: true\n    pre_analyse_tags: true\n", true, true},
+		{"explicitly off", "policy:\n  analysis:\n    pre_analyse_tags: false\n", false, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := mustParse(t, tt.yaml).Policy.Analysis
+			if a.OnFirstRequest != tt.onFirst || a.PreAnalyseTags != tt.preAnalyse {
+				t.Errorf("on_first_request %v, pre_analyse_tags %v; want %v, %v", a.OnFirstRequest, a.PreAnalyseTags, tt.onFirst, tt.preAnalyse)
+			}
+		})
+	}
 }

@@ -36,6 +36,14 @@ import (
 const (
 	DefaultAnalysisTimeout = 20 * time.Second
 	DefaultAnalysisRetry   = 5 * time.Minute
+	DefaultTagWait         = 2 * time.Second
+	DefaultTagWaitMaxAge   = 72 * time.Hour
+)
+
+// What started an analysis: the metrics' trigger label.
+const (
+	triggerFirstRequest = "first_request" // a tarball request
+	triggerPreAnalysis  = "pre_analysis"  // a dist-tag target (pre_analyse_tags)
 )
 
 // AnalysisOptions bound the analyses the proxy runs on first request.
@@ -57,6 +65,16 @@ type AnalysisOptions struct {
 	// version meanwhile get the same answer at once instead of another
 	// analysis.
 	Retry time.Duration
+	// TagWait bounds how long a packument response is held while a young
+	// dist-tag target is pre-analysed (policy.analysis.pre_analyse_tags),
+	// so the first install already resolves around a malicious `latest`;
+	// 0 means DefaultTagWait, a negative value never holds a response.
+	TagWait time.Duration
+	// TagWaitMaxAge is how young (since its publish time) a tag target
+	// must be for the response to wait for its analysis; 0 means
+	// DefaultTagWaitMaxAge. Older versions are analysed in the background
+	// only: a long-published `latest` is not what a worm just pushed.
+	TagWaitMaxAge time.Duration
 }
 
 // analyser runs first-request analyses: bounded in number, coalesced per
@@ -67,10 +85,17 @@ type analyser struct {
 	limits  tarball.Limits
 	slots   chan struct{}
 
+	tagWait       time.Duration // <= 0: packument responses never wait
+	tagWaitMaxAge time.Duration
+
 	mu       sync.Mutex
 	failures map[string]analysisFailure // by integrity
+	// pending are the pre-analyses under way, by integrity; each channel
+	// is closed when its analysis and re-decision are over.
+	pending map[string]chan struct{}
 
-	runs atomic.Int64 // analyses run (not answered from a cache)
+	runs        atomic.Int64 // analyses run (not answered from a cache)
+	preAnalyses atomic.Int64 // pre-analyses started (tests read it)
 }
 
 type analysisFailure struct {
@@ -87,6 +112,10 @@ func newAnalyser(o AnalysisOptions) *analyser {
 		retry:    orDefault(o.Retry, DefaultAnalysisRetry),
 		limits:   o.Limits,
 		failures: map[string]analysisFailure{},
+		pending:  map[string]chan struct{}{},
+
+		tagWait:       orDefault(o.TagWait, DefaultTagWait),
+		tagWaitMaxAge: orDefault(o.TagWaitMaxAge, DefaultTagWaitMaxAge),
 	}
 	if (a.limits == tarball.Limits{}) {
 		a.limits = tarball.DefaultLimits()
@@ -145,7 +174,9 @@ func (e *analysisError) Unwrap() error { return e.err }
 //   - None, and policy.analysis.on_first_request: the verified tarball is
 //     analysed first (coalesced, bounded), then decided again.
 //   - None, and no analysis on first request: served as decided.
-func (s *Server) withVerdict(w *statusRecorder, r *http.Request, rec *store.Download, up *upstream, name, version, auth string, e *evaluation) (*evaluation, bool) {
+//
+// refused sends a client-visible refusal (refuse) after recording it.
+func (s *Server) withVerdict(w *statusRecorder, r *http.Request, rec *store.Download, up *upstream, name, version, auth string, e *evaluation, refused func(status int, msg string)) (*evaluation, bool) {
 	vd, ok := s.policy.Load().decider.(verdictDecider)
 	if !ok {
 		return e, false
@@ -160,11 +191,11 @@ func (s *Server) withVerdict(w *statusRecorder, r *http.Request, rec *store.Down
 		if !vd.analysesOnFirstRequest() {
 			return e, false
 		}
-		_, err := s.analyseOnce(ctx, vd.verdictStore(), up, name, version, dist, auth)
+		_, err := s.analyseOnce(ctx, vd.verdictStore(), up, name, version, dist, auth, triggerFirstRequest)
 		var aerr *analysisError
 		switch {
 		case errors.As(err, &aerr):
-			return e, s.unanalysed(w, rec, name, version, aerr)
+			return e, s.unanalysed(w, rec, name, version, aerr, refused)
 		case err != nil:
 			// The download failed: the tarball route fetches again and
 			// answers the failure as it does without analysis.
@@ -186,8 +217,10 @@ func (s *Server) withVerdict(w *statusRecorder, r *http.Request, rec *store.Down
 
 // unanalysed answers a version whose analysis failed: with fail_open it is
 // served with a warning (reported true only when the answer was sent),
-// else refused with 503 and Retry-After, the remembered failure's time.
-func (s *Server) unanalysed(w *statusRecorder, rec *store.Download, name, version string, aerr *analysisError) bool {
+// else refused with 503 and Retry-After, the remembered failure's time, in
+// the form the client prints (refused: refuse, recorded first), so pnpm,
+// yarn 4 and bun show why and not only "503".
+func (s *Server) unanalysed(w *statusRecorder, rec *store.Download, name, version string, aerr *analysisError, refused func(status int, msg string)) bool {
 	if s.failOpen {
 		msg := headerSafe("vigil could not analyse "+name+"@"+version+" ("+aerr.Error()+"); served unanalysed (fail_open)", 1024)
 		s.log.Warn("fail-open: serving a tarball that could not be analysed", "package", name, "version", version, "err", aerr.err)
@@ -199,22 +232,23 @@ func (s *Server) unanalysed(w *statusRecorder, rec *store.Download, name, versio
 	rec.Reason = "not analysed: " + aerr.Error()
 	s.log.Warn("refused a tarball that could not be analysed (failing closed)", "package", name, "version", version, "err", aerr.err)
 	w.Header().Set("Retry-After", strconv.Itoa(int(s.analysis.retry.Seconds())))
-	writeError(w, http.StatusServiceUnavailable, "vigil: could not analyse "+name+"@"+version+" before serving it ("+aerr.Error()+"); refused, failing closed")
+	refused(http.StatusServiceUnavailable, "vigil: could not analyse "+name+"@"+version+" before serving it ("+aerr.Error()+"); refused, failing closed")
 	return true
 }
 
 // analyseOnce returns the verdict of a version's tarball, analysing it
 // when no cache has one. Concurrent requests for the same tarball share
 // one analysis, which runs on its own deadline: one client hanging up does
-// not fail the others.
-func (s *Server) analyseOnce(ctx context.Context, vs *Verdicts, up *upstream, name, version string, dist distInfo, auth string) (policy.Verdict, error) {
+// not fail the others. trigger names what asked first, for the metrics.
+func (s *Server) analyseOnce(ctx context.Context, vs *Verdicts, up *upstream, name, version string, dist distInfo, auth, trigger string) (policy.Verdict, error) {
 	if err := s.analysis.failed(dist.integrity, s.now()); err != nil {
 		return policy.Verdict{}, err
 	}
 	out, err, _ := s.flight.Do("analysis|"+dist.integrity, func() (any, error) {
-		v, err := s.analyse(context.WithoutCancel(ctx), vs, up, name, version, dist, auth)
+		v, err := s.analyse(context.WithoutCancel(ctx), vs, up, name, version, dist, auth, trigger)
 		var aerr *analysisError
 		if errors.As(err, &aerr) {
+			s.metrics.analysisFailures.inc(trigger)
 			s.analysis.fail(dist.integrity, err, s.now())
 		}
 		return v, err
@@ -226,7 +260,7 @@ func (s *Server) analyseOnce(ctx context.Context, vs *Verdicts, up *upstream, na
 }
 
 // analyse fetches (or opens) the verified tarball and analyses it.
-func (s *Server) analyse(ctx context.Context, vs *Verdicts, up *upstream, name, version string, dist distInfo, auth string) (policy.Verdict, error) {
+func (s *Server) analyse(ctx context.Context, vs *Verdicts, up *upstream, name, version string, dist distInfo, auth, trigger string) (policy.Verdict, error) {
 	what := name + "@" + version
 	f, _, err := s.tarball(ctx, up, what, dist, auth)
 	if err != nil {
@@ -275,7 +309,8 @@ func (s *Server) analyse(ctx context.Context, vs *Verdicts, up *upstream, name, 
 	s.analysis.runs.Add(1)
 	warnings, notLoaded := archiveNotes(arc)
 	v := vs.put(actx, dist.integrity, diskKey, &verdictcache.Entry{Report: rep, Warnings: warnings, NotLoaded: notLoaded})
-	s.log.Info("analysed on first request", "package", name, "version", version, "verdict", v.Level, "score", v.Score,
+	s.metrics.analyses.inc(trigger, string(v.Level))
+	s.log.Info("analysed", "trigger", trigger, "package", name, "version", version, "verdict", v.Level, "score", v.Score,
 		"rules", v.Summary, "files", rep.Stats.Files, "bytes", rep.Stats.Bytes, "took", time.Since(start).Round(time.Millisecond))
 	return v, nil
 }
@@ -391,4 +426,203 @@ func (c *lru[V]) removeIf(match func(key string) bool) int {
 		n++
 	}
 	return n
+}
+
+// Pre-analysis of dist-tag targets (policy.analysis.pre_analyse_tags).
+// Analysis on first request alone cannot save the first install of a
+// freshly published malicious `latest`: the packument still lists it, the
+// client resolves ^x.y.z to it, and its tarball is refused (403) instead
+// of the client falling back to the version before. So when a packument is
+// evaluated, the versions its served dist-tags point to and that have no
+// verdict are analysed in the background, through the same verified
+// download, worker pool and singleflight as a tarball request. When a
+// verdict lands the package is decided again (redecide): the next document
+// served reflects it — a malicious tag target is removed and its tag moves
+// back, and the version it moves to is pre-analysed in turn. A young tag
+// target (TagWaitMaxAge) may hold the response for a bounded while
+// (TagWait) so that even the first install sees the verdict.
+
+// maxPreAnalysesPerWorker bounds the pre-analyses under way (each holds a
+// download before it waits for a worker): a cold proxy answering a large
+// install would otherwise start one per package at once. Past the bound a
+// tag target is left to analysis on first request.
+const maxPreAnalysesPerWorker = 8
+
+// withTagVerdicts starts the pre-analyses of e's tag targets and, when
+// one of them is young, holds the packument response until they have
+// landed, at most TagWait. It returns the evaluation to serve: e, or the
+// package's evaluation decided again with the verdicts that landed.
+func (s *Server) withTagVerdicts(ctx context.Context, up *upstream, doc *docResult, e *evaluation, auth string) *evaluation {
+	pending := s.preAnalyseTags(ctx, up, e, auth)
+	if len(pending) == 0 || s.analysis.tagWait <= 0 {
+		return e
+	}
+	young := s.youngTargets(doc, pending)
+	if len(young) == 0 {
+		return e
+	}
+	start := time.Now()
+	deadline := time.NewTimer(s.analysis.tagWait)
+	defer deadline.Stop()
+	waited := map[string]bool{} // a version is waited for once per request
+	outcome := "done"
+	for len(young) > 0 {
+		if outcome = awaitAll(ctx, deadline.C, young); outcome != "done" {
+			break
+		}
+		for v := range young {
+			waited[v] = true
+		}
+		// A verdict moves a malicious tag back to an older version, which
+		// may need its own analysis: decide again and keep waiting for
+		// what is left of the bound.
+		e2, err := s.evaluate(doc)
+		if err != nil {
+			s.log.Warn("deciding again after a pre-analysis", "package", e.name, "err", err)
+			break
+		}
+		e = e2
+		young = s.youngTargets(doc, s.preAnalyseTags(ctx, up, e, auth))
+		for v := range young {
+			if waited[v] {
+				delete(young, v)
+			}
+		}
+	}
+	took := time.Since(start)
+	s.metrics.tagWait.observe(took.Seconds(), outcome)
+	s.log.Debug("held a packument for the analysis of its dist-tag targets", "package", e.name, "outcome", outcome, "took", took.Round(time.Millisecond))
+	return e
+}
+
+// awaitAll waits until every channel in pending is closed ("done"), the
+// deadline fires ("timeout") or ctx ends ("canceled").
+func awaitAll(ctx context.Context, deadline <-chan time.Time, pending map[string]<-chan struct{}) string {
+	for _, done := range pending {
+		select {
+		case <-done:
+		case <-deadline:
+			return "timeout"
+		case <-ctx.Done():
+			return "canceled"
+		}
+	}
+	return "done"
+}
+
+// preAnalyseTags starts a background analysis of each version e's served
+// dist-tags point to that has none yet, and returns the pre-analyses under
+// way for them (started now or before), by version. It starts nothing
+// unless the policy has pre_analyse_tags and on_first_request.
+func (s *Server) preAnalyseTags(ctx context.Context, up *upstream, e *evaluation, auth string) map[string]<-chan struct{} {
+	vd, ok := s.policy.Load().decider.(verdictDecider)
+	if !ok || !vd.preAnalysesTags() {
+		return nil
+	}
+	var pending map[string]<-chan struct{}
+	for _, version := range e.DistTags {
+		if _, dup := pending[version]; dup {
+			continue
+		}
+		d := e.Decisions[version]
+		dist := e.dists[version]
+		if e.Removed[version] || hasVerdict(d) || (d.Action == policy.Block && !d.DryRun) || dist.integrity == "" {
+			continue
+		}
+		if s.analysis.failed(dist.integrity, s.now()) != nil {
+			continue // the tarball request answers the remembered failure
+		}
+		done, ok := s.startPreAnalysis(ctx, vd.verdictStore(), up, e.name, version, dist, auth)
+		if !ok {
+			continue
+		}
+		if pending == nil {
+			pending = map[string]<-chan struct{}{}
+		}
+		pending[version] = done
+	}
+	return pending
+}
+
+// startPreAnalysis analyses one tag target in the background, unless it is
+// already under way (its channel is returned) or too many are (false). The
+// work is detached from the request that started it: the response does not
+// wait for it unless withTagVerdicts chooses to.
+func (s *Server) startPreAnalysis(ctx context.Context, vs *Verdicts, up *upstream, name, version string, dist distInfo, auth string) (<-chan struct{}, bool) {
+	a := s.analysis
+	a.mu.Lock()
+	if done, ok := a.pending[dist.integrity]; ok {
+		a.mu.Unlock()
+		return done, true
+	}
+	if len(a.pending) >= maxPreAnalysesPerWorker*cap(a.slots) {
+		a.mu.Unlock()
+		s.log.Debug("too many pre-analyses under way; left to analysis on first request", "package", name, "version", version)
+		return nil, false
+	}
+	done := make(chan struct{})
+	a.pending[dist.integrity] = done
+	a.mu.Unlock()
+	a.preAnalyses.Add(1)
+
+	bg := context.WithoutCancel(ctx)
+	go func() {
+		defer func() {
+			a.mu.Lock()
+			delete(a.pending, dist.integrity)
+			a.mu.Unlock()
+			close(done)
+		}()
+		// A verdict 'vigil analyze' wrote since the evaluation needs no
+		// analysis, only the re-decision.
+		if _, known := vs.LookupFresh(bg, dist.integrity); !known {
+			if _, err := s.analyseOnce(bg, vs, up, name, version, dist, auth, triggerPreAnalysis); err != nil {
+				s.log.Warn("pre-analysis of a dist-tag target failed; a request for its tarball analyses it again", "package", name, "version", version, "err", err)
+				return
+			}
+		}
+		if _, err := s.redecide(bg, up, name, version, auth); err != nil {
+			// The verdict is stored: dropping the evaluations is enough
+			// for the next request to decide with it.
+			s.log.Warn("deciding again after a pre-analysis", "package", name, "version", version, "err", err)
+			s.forgetPackage(up, name)
+		}
+	}()
+	return done, true
+}
+
+// youngTargets keeps the pending versions published less than
+// TagWaitMaxAge ago; a version whose publish time the document does not
+// give (or gives unreadably) counts as young.
+func (s *Server) youngTargets(doc *docResult, pending map[string]<-chan struct{}) map[string]<-chan struct{} {
+	if len(pending) == 0 {
+		return nil
+	}
+	young := map[string]<-chan struct{}{}
+	now := s.now()
+	for version, done := range pending {
+		if t, ok := publishTime(doc.body, version); ok && now.Sub(t) >= s.analysis.tagWaitMaxAge {
+			continue
+		}
+		young[version] = done
+	}
+	return young
+}
+
+// publishTime reads time[version] from a packument's bytes.
+func publishTime(body []byte, version string) (time.Time, bool) {
+	tm, ok, err := findMember(body, 0, "time")
+	if err != nil || !ok || body[tm.valueStart] != '{' {
+		return time.Time{}, false
+	}
+	m, ok, err := findMember(body, tm.valueStart, version)
+	if err != nil || !ok {
+		return time.Time{}, false
+	}
+	raw, err := strconv.Unquote(string(body[m.valueStart:m.valueEnd]))
+	if err != nil {
+		return time.Time{}, false
+	}
+	t, err := time.Parse(time.RFC3339, raw)
+	return t, err == nil
 }

@@ -21,6 +21,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+
 	"github.com/vigil-sec/vigil/internal/advisory"
 	"github.com/vigil-sec/vigil/internal/analyze"
 	"github.com/vigil-sec/vigil/internal/analyze/rules"
@@ -157,6 +160,7 @@ type analysisStack struct {
 
 type analysisStackOptions struct {
 	onFirstRequest bool
+	preAnalyseTags bool
 	failOpen       bool
 	verdictDir     string // default: a new temporary folder
 	analysis       AnalysisOptions
@@ -183,6 +187,7 @@ func startAnalysisStack(t testing.TB, o analysisStackOptions) *analysisStack {
 	clock := &testClock{now: testNow}
 	var cfg config.Policy
 	cfg.Analysis.OnFirstRequest = o.onFirstRequest
+	cfg.Analysis.PreAnalyseTags = o.preAnalyseTags
 	d, err := NewVerdictDecider(cfg, policy.Inputs{Advisories: db, Now: clock.Now}, vs)
 	if err != nil {
 		t.Fatal(err)
@@ -311,6 +316,19 @@ func TestFirstRequestAnalysis(t *testing.T) {
 	}
 	if resp, _ = as.get(t, "GET", tarballOf("1.0.0")); resp.StatusCode != http.StatusOK || as.analyses() != 2 {
 		t.Errorf("clean tarball again: %d, %d analyses", resp.StatusCode, as.analyses())
+	}
+	// The counters move with the analyses run, by verdict; none failed.
+	m := as.server.metrics
+	for _, c := range []struct {
+		verdict string
+		want    float64
+	}{{"malicious", 1}, {"clean", 1}, {"suspicious", 0}} {
+		if got := m.analyses.value(triggerFirstRequest, c.verdict); got != c.want {
+			t.Errorf("analyses{trigger=first_request,verdict=%s} = %v, want %v", c.verdict, got, c.want)
+		}
+	}
+	if got := m.analysisFailures.value(triggerFirstRequest); got != 0 {
+		t.Errorf("analysis failures %v, want 0", got)
 	}
 
 	// The filtered document computed before the verdict was dropped: the
@@ -510,6 +528,18 @@ func TestFirstRequestAnalysisFailure(t *testing.T) {
 			}
 			if len(as.server.analysis.failures) != 1 || as.analyses() != 0 {
 				t.Errorf("%d failures remembered, %d analyses", len(as.server.analysis.failures), as.analyses())
+			}
+			// One analysis failed; the second request got the remembered
+			// failure without another.
+			if n := as.server.metrics.analysisFailures.value(triggerFirstRequest); n != 1 {
+				t.Errorf("analysis failures counted %v, want 1", n)
+			}
+			if tc.status == http.StatusServiceUnavailable {
+				// pnpm and yarn 4 print the reason phrase: the refusal says why there.
+				resp, _ := as.get(t, "GET", tarballOf("1.1.0"), "User-Agent", "pnpm/10.15.0 npm/? node/v22.0.0 linux x64")
+				if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(resp.Status, "could not analyse evil-pkg@1.1.0") || resp.Header.Get("Retry-After") == "" {
+					t.Errorf("pnpm got %q (Retry-After %q), want the reason in the status line", resp.Status, resp.Header.Get("Retry-After"))
+				}
 			}
 		})
 	}
@@ -730,4 +760,197 @@ func BenchmarkVerdictDecider(b *testing.B) {
 			}
 		})
 	}
+}
+
+// preAnalysesSettled reports whether n pre-analyses were started and none
+// is under way (each one's re-decision included).
+func (as *analysisStack) preAnalysesSettled(n int64) bool {
+	a := as.server.analysis
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.preAnalyses.Load() == n && len(a.pending) == 0
+}
+
+// TestPreAnalyseTags: with pre_analyse_tags, serving evil-pkg's packument
+// analyses its latest (1.1.0, malicious) in the background without holding
+// the response; once the verdict has landed the packument leaves 1.1.0 out
+// and latest points to 1.0.1, whose own analysis that request starts.
+// Without the key nothing is analysed before a tarball is asked for.
+func TestPreAnalyseTags(t *testing.T) {
+	noWait := AnalysisOptions{TagWait: -1}
+	t.Run("off", func(t *testing.T) {
+		as := startAnalysisStack(t, analysisStackOptions{onFirstRequest: true, analysis: noWait})
+		for range 2 {
+			versions, tags, _ := servedVersions(t, as.stack, evilName)
+			if tags["latest"] != "1.1.0" || len(versions) != 3 {
+				t.Fatalf("served %v, latest %q", versions, tags["latest"])
+			}
+		}
+		if n := as.server.analysis.preAnalyses.Load(); n != 0 || as.analyses() != 0 {
+			t.Errorf("%d pre-analyses, %d analyses; want none", n, as.analyses())
+		}
+		if n := as.server.metrics.analyses.value(triggerPreAnalysis, "malicious"); n != 0 {
+			t.Errorf("pre-analyses counted: %v", n)
+		}
+	})
+	t.Run("on", func(t *testing.T) {
+		as := startAnalysisStack(t, analysisStackOptions{onFirstRequest: true, preAnalyseTags: true, analysis: noWait})
+		// The response is not held: it was decided before the analysis.
+		if _, tags, _ := servedVersions(t, as.stack, evilName); tags["latest"] != "1.1.0" {
+			t.Fatalf("latest %q on the first response, want 1.1.0 (never held without TagWait)", tags["latest"])
+		}
+		waitFor(t, func() bool { return as.preAnalysesSettled(1) })
+		if n := as.server.metrics.analyses.value(triggerPreAnalysis, "malicious"); n != 1 || as.analyses() != 1 {
+			t.Fatalf("%v malicious pre-analyses, %d analyses; want 1 and 1", n, as.analyses())
+		}
+
+		versions, tags, notice := servedVersions(t, as.stack, evilName)
+		if !slices.Equal(versions, []string{"1.0.0", "1.0.1"}) || tags["latest"] != "1.0.1" {
+			t.Fatalf("after the verdict: served %v, latest %q; want 1.0.0 1.0.1, latest 1.0.1", versions, tags["latest"])
+		}
+		if !strings.Contains(notice, "1.1.0 (vigil analyze found it malicious") {
+			t.Errorf("notice %q", notice)
+		}
+		// latest moved to 1.0.1: that request pre-analysed it in turn.
+		waitFor(t, func() bool { return as.preAnalysesSettled(2) })
+		if n := as.server.metrics.analyses.value(triggerPreAnalysis, "clean"); n != 1 {
+			t.Errorf("%v clean pre-analyses, want 1", n)
+		}
+		// Its tarball is served with the verdict in hand: no analysis more.
+		if resp, _ := as.get(t, "GET", tarballOf("1.0.1")); resp.StatusCode != http.StatusOK {
+			t.Fatalf("1.0.1 tarball: %d", resp.StatusCode)
+		}
+		if as.analyses() != 2 || as.server.metrics.analyses.value(triggerFirstRequest, "clean") != 0 {
+			t.Errorf("%d analyses after the tarball request, want 2", as.analyses())
+		}
+		// Served documents now agree: nothing more to pre-analyse.
+		servedVersions(t, as.stack, evilName)
+		if n := as.server.analysis.preAnalyses.Load(); n != 2 {
+			t.Errorf("%d pre-analyses, want 2", n)
+		}
+	})
+}
+
+// TestPreAnalyseTagsWait: a young tag target holds the packument response
+// until its verdict (and that of the version the tag falls back to) has
+// landed, so the first response already leaves the malicious latest out;
+// an old one, or a bound too short, does not.
+func TestPreAnalyseTagsWait(t *testing.T) {
+	// The fixture is published a year before testNow.
+	const young, old = 10 * 365 * 24 * time.Hour, time.Hour
+	for _, tc := range []struct {
+		name       string
+		opts       AnalysisOptions
+		wantLatest string
+		outcome    string // the wait's histogram series; "" when none
+	}{
+		{"young, waits", AnalysisOptions{TagWait: 20 * time.Second, TagWaitMaxAge: young}, "1.0.1", "done"},
+		{"old, no wait", AnalysisOptions{TagWait: 20 * time.Second, TagWaitMaxAge: old}, "1.1.0", ""},
+		{"bound passes", AnalysisOptions{TagWait: time.Nanosecond, TagWaitMaxAge: young}, "1.1.0", "timeout"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			as := startAnalysisStack(t, analysisStackOptions{onFirstRequest: true, preAnalyseTags: true, analysis: tc.opts})
+			versions, tags, _ := servedVersions(t, as.stack, evilName)
+			if tags["latest"] != tc.wantLatest {
+				t.Errorf("first response: latest %q, versions %v; want latest %s", tags["latest"], versions, tc.wantLatest)
+			}
+			for _, outcome := range []string{"done", "timeout", "canceled"} {
+				want := uint64(0)
+				if outcome == tc.outcome {
+					want = 1
+				}
+				if got := histogramCount(t, as.server.metrics.tagWait, outcome); got != want {
+					t.Errorf("waits with outcome %s: %d, want %d", outcome, got, want)
+				}
+			}
+			// The response was held for both verdicts, or not at all; the
+			// analyses finish either way.
+			if tc.outcome == "done" {
+				if as.analyses() != 2 {
+					t.Errorf("%d analyses when the response was sent, want 2 (1.1.0, then 1.0.1)", as.analyses())
+				}
+				t.Logf("the first response was held %s", histogramSum(t, as.server.metrics.tagWait, "done"))
+			}
+			settled := int64(1) // 1.1.0; 1.0.1 too when the response waited for it
+			if tc.outcome == "done" {
+				settled = 2
+			}
+			waitFor(t, func() bool { return as.preAnalysesSettled(settled) })
+			if n := as.server.metrics.analyses.value(triggerPreAnalysis, "malicious"); n != 1 {
+				t.Errorf("%v malicious pre-analyses, want 1", n)
+			}
+		})
+	}
+}
+
+// histogramCount is the number of observations in a histogram series.
+func histogramCount(t *testing.T, h *histogramVec, values ...string) uint64 {
+	t.Helper()
+	var m dto.Metric
+	if err := h.vec.WithLabelValues(values...).(prometheus.Metric).Write(&m); err != nil {
+		t.Fatal(err)
+	}
+	return m.GetHistogram().GetSampleCount()
+}
+
+// histogramSum is the total of the observations (seconds) in a series.
+func histogramSum(t *testing.T, h *histogramVec, values ...string) time.Duration {
+	t.Helper()
+	var m dto.Metric
+	if err := h.vec.WithLabelValues(values...).(prometheus.Metric).Write(&m); err != nil {
+		t.Fatal(err)
+	}
+	return time.Duration(m.GetHistogram().GetSampleSum() * float64(time.Second)).Round(time.Millisecond)
+}
+
+// TestNPMPreAnalysedTag: with pre_analyse_tags and a young malicious
+// latest, the FIRST npm install of evil-pkg@^1.0.0 installs 1.0.1 — the
+// packument response waited for the verdict — where without it (see
+// TestNPMFirstRequestAnalysis) the first install fails with a 403.
+func TestNPMPreAnalysedTag(t *testing.T) {
+	as := startAnalysisStack(t, analysisStackOptions{onFirstRequest: true, preAnalyseTags: true,
+		analysis: AnalysisOptions{TagWait: 20 * time.Second, TagWaitMaxAge: 10 * 365 * 24 * time.Hour}})
+	npm := newNPM(t, as.stack)
+	dir := npm.project(map[string]string{evilName: "^1.0.0"}, "")
+	out, err := npm.run(dir, "install")
+	if err != nil {
+		t.Fatalf("the first npm install: %v\n%s", err, out)
+	}
+	if v := installedVersion(t, dir, evilName); v != "1.0.1" {
+		t.Errorf("installed evil-pkg %q, want 1.0.1\n%s", v, out)
+	}
+	if !strings.Contains(out, "vigil held back 1 version(s) of evil-pkg: 1.1.0 (vigil analyze found it malicious") {
+		t.Errorf("npm did not print the held-back notice:\n%s", out)
+	}
+	if n := as.server.metrics.analyses.value(triggerPreAnalysis, "malicious"); n != 1 {
+		t.Errorf("%v malicious pre-analyses, want 1", n)
+	}
+	if n := as.server.metrics.analyses.value(triggerFirstRequest, "clean") + as.server.metrics.analyses.value(triggerFirstRequest, "malicious"); n != 0 {
+		t.Errorf("%v first-request analyses, want none (the tag targets were analysed before)", n)
+	}
+}
+
+// FuzzPublishTime: reading time[version] from any bytes never panics, and
+// a time it returns is the one the document gives.
+func FuzzPublishTime(f *testing.F) {
+	f.Add([]byte(`{"time":{"1.1.0":"2025-09-14T11:00:00.000Z"}}`), "1.1.0")
+	f.Add([]byte(`{"time":{"1.1.0":"not a time"}}`), "1.1.0")
+	f.Add([]byte(`{"time":[]}`), "1.0.0")
+	f.Add([]byte(`{"time":{"1\u002e0":"2025-09-14T11:00:00Z"}}`), "1.0")
+	f.Fuzz(func(t *testing.T, body []byte, version string) {
+		got, ok := publishTime(body, version)
+		if !ok {
+			return
+		}
+		var doc struct {
+			Time map[string]string `json:"time"`
+		}
+		if json.Unmarshal(body, &doc) != nil {
+			return // the scanner reads leniently what json rejects; nothing to compare
+		}
+		want, err := time.Parse(time.RFC3339, doc.Time[version])
+		if err == nil && !want.Equal(got) {
+			t.Fatalf("publishTime %v, encoding/json reads %v", got, want)
+		}
+	})
 }

@@ -206,6 +206,7 @@ type VerdictDecider struct {
 	engine         *policy.Engine
 	verdicts       *Verdicts
 	onFirstRequest bool
+	preAnalyseTags bool
 
 	mu    sync.Mutex
 	bound map[string]*binding
@@ -225,12 +226,18 @@ type binding struct {
 // NewVerdictDecider builds the policy engine from cfg and in (in.Verdicts
 // is replaced) with verdicts from vs. cfg.Analysis.OnFirstRequest says
 // whether the proxy analyses a version without a verdict before serving
-// its tarball.
+// its tarball; cfg.Analysis.PreAnalyseTags (with it) whether the versions
+// dist-tags point to are analysed as soon as their packument is evaluated.
 func NewVerdictDecider(cfg config.Policy, in policy.Inputs, vs *Verdicts) (*VerdictDecider, error) {
 	if vs == nil {
 		return nil, fmt.Errorf("proxy: no verdict store")
 	}
-	d := &VerdictDecider{verdicts: vs, onFirstRequest: cfg.Analysis.OnFirstRequest, bound: map[string]*binding{}}
+	d := &VerdictDecider{
+		verdicts:       vs,
+		onFirstRequest: cfg.Analysis.OnFirstRequest,
+		preAnalyseTags: cfg.Analysis.OnFirstRequest && cfg.Analysis.PreAnalyseTags,
+		bound:          map[string]*binding{},
+	}
 	in.Verdicts = (*boundVerdicts)(d)
 	eng, err := policy.New(cfg, in)
 	if err != nil {
@@ -355,7 +362,9 @@ func verdictMessage(v policy.Verdict) string {
 type verdictDecider interface {
 	verdictStore() *Verdicts
 	analysesOnFirstRequest() bool
+	preAnalysesTags() bool
 }
 
 func (d *VerdictDecider) verdictStore() *Verdicts      { return d.verdicts }
 func (d *VerdictDecider) analysesOnFirstRequest() bool { return d.onFirstRequest }
+func (d *VerdictDecider) preAnalysesTags() bool        { return d.preAnalyseTags }

@@ -24,6 +24,10 @@ import (
 // upstream near the tarball timeout (tens of seconds).
 var upstreamLatencyBuckets = []float64{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30}
 
+// tagWaitBuckets span an analysis answered at once to the wait's bound
+// (DefaultTagWait is 2 s; an operator may raise it).
+var tagWaitBuckets = []float64{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10}
+
 // metrics holds every series the proxy exports.
 type metrics struct {
 	registry *prometheus.Registry
@@ -40,6 +44,9 @@ type metrics struct {
 	coalesced         *counterVec // kind
 	staleServed       *counterVec
 	recordErrors      *counterVec
+	analyses          *counterVec // trigger, verdict
+	analysisFailures  *counterVec // trigger
+	tagWait           *histogramVec
 }
 
 func newMetrics() *metrics {
@@ -55,6 +62,9 @@ func newMetrics() *metrics {
 		coalesced:         newCounterVec(reg, "vigil_proxy_coalesced_requests_total", "Requests that waited for an identical request already in flight instead of asking the upstream, by kind.", "kind"),
 		staleServed:       newCounterVec(reg, "vigil_proxy_stale_served_total", "Packuments served from the cache because the upstream failed (stale-if-error)."),
 		recordErrors:      newCounterVec(reg, "vigil_proxy_download_record_errors_total", "Download records the store did not accept."),
+		analyses:          newCounterVec(reg, "vigil_proxy_analyses_total", "Tarballs the proxy analysed itself (not answered from a verdict cache), by trigger (first_request: a tarball request; pre_analysis: a dist-tag target) and verdict (clean, suspicious, malicious).", "trigger", "verdict"),
+		analysisFailures:  newCounterVec(reg, "vigil_proxy_analysis_failures_total", "Analyses that could not finish (timeout, no worker free in time, a tarball the reader refuses), by trigger.", "trigger"),
+		tagWait:           newHistogramVec(reg, "vigil_proxy_tag_analysis_wait_seconds", "Time a packument response was held for the analysis of a young dist-tag target (policy.analysis.pre_analyse_tags), by outcome (done: every analysis landed; timeout: the bound passed; canceled: the client left).", tagWaitBuckets, "outcome"),
 	}
 	// Memory, goroutines, GC pauses, open file descriptors and CPU: what an
 	// operator looks at first when the proxy slows down.

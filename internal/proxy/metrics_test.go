@@ -333,6 +333,9 @@ func TestMetricsCallSitesMatchLabels(t *testing.T) {
 		"coalesced":         m.coalesced,
 		"staleServed":       m.staleServed,
 		"recordErrors":      m.recordErrors,
+		"analyses":          m.analyses,
+		"analysisFailures":  m.analysisFailures,
+		"tagWait":           m.tagWait,
 	}
 	fset := token.NewFileSet()
 	sites := 0

@@ -41,6 +41,9 @@ func (s *Server) servePackument(w http.ResponseWriter, r *http.Request, rt route
 	}
 	e, err := s.evaluate(doc)
 	if err == nil {
+		// Pre-analysis of dist-tag targets (analysis.go); may hold the
+		// response a bounded while for a young one.
+		e = s.withTagVerdicts(r.Context(), up, doc, e, auth)
 		var rr *rendered
 		if rr, err = s.render(doc, e, v); err == nil {
 			s.writeRendered(w, r, rr, doc.stale)

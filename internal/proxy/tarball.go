@@ -68,7 +68,7 @@ func (s *Server) serveTarball(w *statusRecorder, r *http.Request, rt route) {
 	// Analysis verdicts: decide with the version's verdict, analysing
 	// the tarball first when the policy asks (analysis.go).
 	var handled bool
-	if e, handled = s.withVerdict(w, r, rec, up, rt.name, version, auth, e); handled {
+	if e, handled = s.withVerdict(w, r, rec, up, rt.name, version, auth, e, refused); handled {
 		return
 	}
 	d, ok := e.Decisions[version]
