@@ -38,6 +38,10 @@ const (
 	RuleAnalysis       Rule = "analysis"        // vigil analyze's verdict
 	RuleTrustDowngrade Rule = "trust-downgrade" // provenance/trusted publishing lost within a release line
 	RuleInstallScripts Rule = "install-scripts" // lifecycle scripts from a package not on the allowlist
+	// RuleAmbiguousManifest: the version object has keys that differ only
+	// in case ("Scripts" beside "scripts"), which Vigil's decoding and
+	// JavaScript clients read differently. Always blocks.
+	RuleAmbiguousManifest Rule = "ambiguous-manifest"
 )
 
 // Reason is one input's contribution to a decision.

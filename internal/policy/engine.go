@@ -195,6 +195,7 @@ func (v *view) decide(version string, l *listed) Decision {
 		m = v.pk.Versions[version]
 	}
 	if m != nil {
+		rs = ambiguousManifestReasons(m, rs)
 		rs = v.trustReasons(version, m, l, rs)
 		rs = v.installScriptReasons(m, rs)
 	}

@@ -103,6 +103,17 @@ type Manifest struct {
 	NpmVersion  string // _npmVersion
 	NodeVersion string // _nodeVersion
 
+	// Ambiguous is set when the version object has keys that the decoding
+	// above conflates but JavaScript clients do not: two spellings of one
+	// field that differ only in case ("Scripts" beside "scripts"), or, in
+	// the registry-written dist and _npmUser objects, a field spelled only
+	// in another case. The fields above may then hold the decoy's value
+	// rather than what npm reads, so nothing in them can be trusted; the
+	// policy blocks such a version. It names the first such pair, e.g.
+	// `"Scripts" and "scripts"` or `"dist": "Integrity" and "integrity"`;
+	// empty when the object is clean.
+	Ambiguous string
+
 	// Raw is this version's JSON object exactly as received (a slice of
 	// Packument.Raw when it came from a packument): the proxy passes it
 	// through untouched, and fields not modelled here are read from it.
@@ -293,6 +304,7 @@ func (p *Packument) decodeVersions(dec *json.Decoder, data []byte) error {
 		raw := bytes.TrimLeft(data[start:dec.InputOffset()], " \t\r\n:")
 		m := w.manifest()
 		m.Raw = raw[:len(raw):len(raw)]
+		m.Ambiguous = ambiguousKeys(m.Raw)
 		if m.Version == "" {
 			m.Version = v
 		}
@@ -313,6 +325,7 @@ func ParseManifest(data []byte) (*Manifest, error) {
 	}
 	m := w.manifest()
 	m.Raw = data
+	m.Ambiguous = ambiguousKeys(data)
 	return m, nil
 }
 

@@ -135,3 +135,22 @@ func TestKinds(t *testing.T) {
 		}
 	}
 }
+
+// A decoy "Scripts" must not hide the "scripts" npm runs.
+func TestParseManifestCaseVariantKeys(t *testing.T) {
+	for _, doc := range []string{
+		`{"name":"a","scripts":{"postinstall":"node steal.js"},"Scripts":{"test":"x"}}`,
+		`{"name":"a","Scripts":{"test":"x"},"scripts":{"postinstall":"node steal.js"},"SCRIPTS":{}}`,
+	} {
+		m := ParseManifest([]byte(doc))
+		if s, ok := m.Script("postinstall"); !ok || s.Command != "node steal.js" || m.Error != "" {
+			t.Errorf("%s: %+v", doc, m)
+		}
+		if _, ok := m.Script("test"); ok {
+			t.Errorf("%s: the decoy was read", doc)
+		}
+	}
+	if m := ParseManifest([]byte(`{"Scripts":{"postinstall":"x"},"Dependencies":{"a":"1"}}`)); len(m.Scripts) != 0 || m.Dependencies != nil {
+		t.Errorf("keys npm ignores were read: %+v", m)
+	}
+}

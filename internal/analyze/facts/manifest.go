@@ -3,6 +3,7 @@ package facts
 import (
 	"bytes"
 	"encoding/json"
+	"reflect"
 	"sort"
 	"strings"
 )
@@ -120,7 +121,7 @@ func ParseManifest(data []byte) Manifest { return parseManifest(data) }
 func parseManifest(data []byte) Manifest {
 	m := Manifest{Found: true}
 	var raw rawManifest
-	if err := json.Unmarshal(data, &raw); err != nil {
+	if err := unmarshalExact(data, &raw); err != nil {
 		m.Error = err.Error()
 		return m
 	}
@@ -165,6 +166,45 @@ func parseManifest(data []byte) Manifest {
 		}
 	}
 	return m
+}
+
+// rawManifestKeys are rawManifest's JSON names.
+var rawManifestKeys = func() []string {
+	t := reflect.TypeFor[rawManifest]()
+	keys := make([]string, t.NumField())
+	for i := range keys {
+		keys[i], _, _ = strings.Cut(t.Field(i).Tag.Get("json"), ",")
+	}
+	return keys
+}()
+
+// unmarshalExact decodes data into raw reading only the keys spelled
+// exactly as rawManifest's tags. encoding/json alone matches keys
+// case-insensitively, the last one winning, so a decoy "Scripts" after
+// "scripts" would hide the install scripts npm runs (npm reads keys
+// exactly). Duplicates of one exact key keep the last, as JSON.parse does.
+func unmarshalExact(data []byte, raw *rawManifest) error {
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(data, &top); err != nil {
+		return err
+	}
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for _, k := range rawManifestKeys {
+		v, ok := top[k]
+		if !ok {
+			continue
+		}
+		if b.Len() > 1 {
+			b.WriteByte(',')
+		}
+		q, _ := json.Marshal(k)
+		b.Write(q)
+		b.WriteByte(':')
+		b.Write(v)
+	}
+	b.WriteByte('}')
+	return json.Unmarshal(b.Bytes(), raw)
 }
 
 func str(v any) string {
