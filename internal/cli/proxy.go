@@ -177,7 +177,8 @@ func url2base(raw string) (string, error) {
 func upstreamsFrom(e *env, cfg config.Proxy) ([]proxy.Upstream, error) {
 	out := make([]proxy.Upstream, 0, len(cfg.Upstreams))
 	for _, u := range cfg.Upstreams {
-		pu := proxy.Upstream{URL: u.URL, Scopes: u.Scopes}
+		forward := u.ForwardsAuth()
+		pu := proxy.Upstream{URL: u.URL, Scopes: u.Scopes, ForwardAuth: &forward}
 		if u.TokenEnv != "" {
 			pu.Token = e.getenv(u.TokenEnv)
 			if pu.Token == "" {
@@ -277,15 +278,16 @@ func runProxy(ctx context.Context, e *env, f proxyFlags, cmd *cobra.Command) err
 		public = defaultPublicURL(ln.Addr().String())
 	}
 	srv, err := proxy.New(proxy.Options{
-		Upstreams:    ups,
-		PublicURL:    public,
-		Cache:        c,
-		Decider:      decider,
-		Recorder:     recorder,
-		Logger:       e.logger,
-		PackumentTTL: cfg.Proxy.Cache.PackumentTTL.Std(),
-		FailOpen:     cfg.Proxy.FailOpen,
-		UserAgent:    "vigil-proxy/" + Version,
+		Upstreams:     ups,
+		PublicURL:     public,
+		Cache:         c,
+		Decider:       decider,
+		Recorder:      recorder,
+		Logger:        e.logger,
+		PackumentTTL:  cfg.Proxy.Cache.PackumentTTL.Std(),
+		FailOpen:      cfg.Proxy.FailOpen,
+		PublicMetrics: cfg.Proxy.PublicMetrics,
+		UserAgent:     "vigil-proxy/" + Version,
 	})
 	if err != nil {
 		ln.Close()

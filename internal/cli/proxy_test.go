@@ -158,6 +158,17 @@ func TestProxyCommand(t *testing.T) {
 	if code, _ := httpGet(t, adminURL+"held", ""); code != 401 {
 		t.Errorf("admin without token: %d", code)
 	}
+	// Metrics: on the admin API; not on the registry listener unless
+	// proxy.public_metrics says so. Health stays public.
+	if code, body := httpGet(t, base+"-/vigil/metrics", ""); code != 404 {
+		t.Errorf("public metrics: %d %s", code, body)
+	}
+	if code, _ := httpGet(t, base+"-/vigil/healthz", ""); code != 200 {
+		t.Errorf("healthz: %d", code)
+	}
+	if code, body := httpGet(t, adminURL+"metrics", "admintok"); code != 200 || !strings.Contains(body, "vigil_proxy_requests_total") {
+		t.Errorf("admin metrics: %d %.200s", code, body)
+	}
 
 	cancel()
 	select {
@@ -215,6 +226,42 @@ func TestProxyCommandBadFlags(t *testing.T) {
 		code, _, stderr := run(t, append([]string{"proxy", "--cache-dir", dir, "--store", filepath.Join(dir, "s.db")}, args...)...)
 		if code != ExitUsage {
 			t.Errorf("%v: exit %d: %s", args, code, stderr)
+		}
+	}
+}
+
+// forward_auth reaches the proxy: the default upstream does not forward
+// client credentials unless vigil.yaml says so; a scope, from the file or
+// from --scope, does.
+func TestProxyUpstreamsForwardAuth(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "vigil.yaml")
+	writeFile(t, path, "proxy:\n  cache: {dir: "+filepath.Join(dir, "cache")+"}\n  upstreams:\n"+
+		"    - url: https://registry.npmjs.org/\n"+
+		"    - url: https://npm.corp.example/\n      scopes: ['@corp']\n"+
+		"    - url: https://npm.quiet.example/\n      scopes: ['@quiet']\n      forward_auth: false\n")
+	e := &env{getenv: func(string) string { return "" }}
+	f := proxyFlags{configPath: path, scopes: []string{"@flag=https://npm.flag.example/"}}
+	cfg, err := proxyConfig(e, f, func(string) bool { return false })
+	if err != nil {
+		t.Fatal(err)
+	}
+	ups, err := upstreamsFrom(e, cfg.Proxy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]bool{
+		"https://registry.npmjs.org/": false,
+		"https://npm.corp.example/":   true,
+		"https://npm.quiet.example/":  false,
+		"https://npm.flag.example/":   true,
+	}
+	if len(ups) != len(want) {
+		t.Fatalf("%d upstreams: %+v", len(ups), ups)
+	}
+	for _, u := range ups {
+		if u.ForwardAuth == nil || *u.ForwardAuth != want[u.URL] {
+			t.Errorf("%s: ForwardAuth %v, want %v", u.URL, u.ForwardAuth, want[u.URL])
 		}
 	}
 }

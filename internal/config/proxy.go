@@ -31,9 +31,16 @@ type Proxy struct {
 	// (https://registry.npmjs.org/) is added as the default.
 	Upstreams []Upstream `yaml:"upstreams"`
 	Cache     ProxyCache `yaml:"cache"`
-	// FailOpen: serve uncached requests when the upstream is down; default
-	// false.
+	// FailOpen: pass the upstream's own error answer through instead of
+	// the proxy's 502/503 when nothing is cached (and serve a tarball
+	// whose first-request analysis cannot finish, with a warning); default
+	// false. A document the proxy cannot read is never served.
 	FailOpen bool `yaml:"fail_open"`
+	// PublicMetrics serves the Prometheus metrics on the registry listener
+	// too (/-/vigil/metrics), to anyone who can reach it; default false:
+	// the metrics are on the admin API's /metrics, behind its token.
+	// /-/vigil/healthz is always public.
+	PublicMetrics bool `yaml:"public_metrics"`
 	// Store is "sqlite:///path/vigil.db", a plain path, or
 	// "postgres://…"; "" (the default) means the store package's default
 	// location (internal/store.DefaultDSN, overridable by $VIGIL_STORE).
@@ -51,6 +58,22 @@ type Upstream struct {
 	// TokenEnv names the environment variable holding a bearer token sent
 	// upstream instead of the client's auth.
 	TokenEnv string `yaml:"token_env"`
+	// ForwardAuth says whether the client's Authorization header is sent
+	// to this upstream (without token_env). Unset means true for a scoped
+	// upstream (how clients log in to a private registry) and false for
+	// the default one: npm sends the token it holds for the proxy's host
+	// on every request, and the public registry is a third party. Without
+	// forwarding, every client shares one cached copy of a document.
+	ForwardAuth *bool `yaml:"forward_auth"`
+}
+
+// ForwardsAuth resolves ForwardAuth's default: whether the client's
+// Authorization is forwarded to this upstream.
+func (u Upstream) ForwardsAuth() bool {
+	if u.ForwardAuth != nil {
+		return *u.ForwardAuth
+	}
+	return len(u.Scopes) > 0
 }
 
 // ProxyCache is where and how much the proxy caches.
@@ -176,6 +199,9 @@ func (p *Proxy) validate(l *locator) error {
 		}
 		if up.TokenEnv != "" && !envName.MatchString(up.TokenEnv) {
 			return l.errorf(field+".token_env", "%q is not an environment variable name (letters, digits, _; name the variable, do not paste the token)", up.TokenEnv)
+		}
+		if up.TokenEnv != "" && up.ForwardAuth != nil && *up.ForwardAuth {
+			return l.errorf(field+".forward_auth", "forward_auth: true has no effect with token_env: the token replaces the client's Authorization (remove one of them)")
 		}
 	}
 	if p.Cache.MaxSize < 0 {

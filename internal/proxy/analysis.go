@@ -18,7 +18,6 @@ import (
 	"github.com/vigil-sec/vigil/internal/analyze"
 	"github.com/vigil-sec/vigil/internal/analyze/rules"
 	"github.com/vigil-sec/vigil/internal/policy"
-	"github.com/vigil-sec/vigil/internal/registry"
 	"github.com/vigil-sec/vigil/internal/store"
 	"github.com/vigil-sec/vigil/internal/tarball"
 	"github.com/vigil-sec/vigil/internal/verdictcache"
@@ -377,11 +376,9 @@ func (s *Server) redecide(ctx context.Context, up *upstream, name, version, auth
 	}
 	if !hasVerdict(e.Decisions[version]) {
 		st := s.policy.Load()
-		pk := doc.pk
-		if pk == nil {
-			if pk, err = registry.ParsePackument(doc.body); err != nil {
-				return nil, fmt.Errorf("%w: %v", errInvalidDocument, err)
-			}
+		pk, err := doc.packument()
+		if err != nil {
+			return nil, err
 		}
 		e = newEvaluation(pk, st.decider.Evaluate(pk), doc.id, st.gen)
 		s.evals.add(evalKey(doc.key, doc.id, st.gen), e, e.size)

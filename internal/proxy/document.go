@@ -34,11 +34,46 @@ type docMeta struct {
 
 // docResult is a document ready to evaluate.
 type docResult struct {
-	key   string
+	key string
+	// name is the package the route asked for: authoritative over the
+	// body's "name", which may be absent (and must then not leave the
+	// document nameless) or, in a cached body, differ (refused).
+	name  string
 	id    string
 	body  []byte
 	pk    *registry.Packument // parsed when it was fetched just now; nil when read from the cache
 	stale bool                // served from the cache because the upstream failed
+}
+
+// packument returns the parsed document, named after the route: a cached
+// body is parsed again (after a reload, a quarantine change, an
+// evaluation's expiry, a revalidation or a restart) and gets the route's
+// name exactly as a fresh fetch does. A body naming another package is
+// refused.
+func (d *docResult) packument() (*registry.Packument, error) {
+	pk := d.pk
+	if pk == nil {
+		var err error
+		if pk, err = registry.ParsePackument(d.body); err != nil {
+			return nil, fmt.Errorf("%w: %v", errInvalidDocument, err)
+		}
+	}
+	if err := checkDocumentName(pk, d.name); err != nil {
+		return nil, fmt.Errorf("%w: %v", errInvalidDocument, err)
+	}
+	return pk, nil
+}
+
+// checkDocumentName names a nameless document after the route and refuses
+// one whose "name" is another package's.
+func checkDocumentName(pk *registry.Packument, name string) error {
+	if pk.Name == "" {
+		pk.Name = name
+	}
+	if pk.Name != name {
+		return fmt.Errorf("the upstream returned the document of %q for %q", pk.Name, name)
+	}
+	return nil
 }
 
 // docMetas is the in-memory index of documents, bounded in count.
@@ -74,12 +109,14 @@ func (d *docMetas) delete(key string) {
 
 // docKey names a document in the cache. A document fetched with the
 // client's own credentials is keyed by them too, so one client's private
-// packument is never served to another; with a configured upstream token
-// (or no credentials) every client shares one entry.
+// packument is never served to another; with a configured upstream token,
+// an upstream that is not sent client credentials (forward_auth false, the
+// default upstream's default) or no credentials, every client shares one
+// entry.
 func docKey(up *upstream, name, clientAuth string) string {
 	k := up.base.String() + "|" + name + "|full"
-	if up.token == "" && clientAuth != "" {
-		sum := sha256.Sum256([]byte(clientAuth))
+	if a := up.clientAuth(clientAuth); a != "" {
+		sum := sha256.Sum256([]byte(a))
 		k += "|auth:" + hex.EncodeToString(sum[:8])
 	}
 	return k
@@ -97,13 +134,14 @@ func (s *Server) fresh(m docMeta, now time.Time) bool {
 // (stale-if-error). With nothing cached and the upstream failing, the
 // error is returned: the caller fails closed.
 func (s *Server) document(ctx context.Context, up *upstream, name, clientAuth string) (*docResult, error) {
+	clientAuth = up.clientAuth(clientAuth)
 	key := docKey(up, name, clientAuth)
 	now := s.now()
 	if m, ok := s.metas.get(key); ok && s.fresh(m, now) {
 		d, err := s.cache.Document(key)
 		if err == nil {
 			s.metrics.cacheLookups.inc("packument", "hit")
-			return &docResult{key: key, id: m.id, body: d.Body}, nil
+			return &docResult{key: key, name: name, id: m.id, body: d.Body}, nil
 		}
 		if !errors.Is(err, cache.ErrMiss) {
 			s.log.Warn("reading a cached packument failed; fetching it again", "key", key, "err", err)
@@ -116,6 +154,16 @@ func (s *Server) document(ctx context.Context, up *upstream, name, clientAuth st
 		// the first one hangs up.
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.upstreamTimeout)
 		defer cancel()
+		if clientAuth != "" {
+			// Keyed by the credential: neither cached for nor coalesced
+			// with other clients, so bounded per upstream instead.
+			select {
+			case up.credFetches <- struct{}{}:
+				defer func() { <-up.credFetches }()
+			case <-fctx.Done():
+				return nil, &upstreamError{URL: up.packumentURL(name), Err: fmt.Errorf("waiting for a free credentialed fetch: %w", fctx.Err())}
+			}
+		}
 		return s.revalidate(fctx, up, name, key, clientAuth)
 	})
 	if shared && !executed {
@@ -153,7 +201,7 @@ func (s *Server) revalidate(ctx context.Context, up *upstream, name, key, client
 	resp, err := s.doUpstream(ctx, up, "packument", target, clientAuth, hdr)
 	if err != nil {
 		s.metrics.upstreamErrors.inc("packument", errorReason(err))
-		return s.staleOr(key, cached, err)
+		return s.staleOr(key, name, cached, err)
 	}
 	defer resp.Body.Close()
 	now := s.now()
@@ -165,24 +213,21 @@ func (s *Server) revalidate(ctx context.Context, up *upstream, name, key, client
 		id := documentID(cached.ETag, cached.Body)
 		s.metas.set(key, docMeta{id: id, fetchedAt: now})
 		s.metrics.cacheLookups.inc("packument", "revalidated")
-		return &docResult{key: key, id: id, body: cached.Body}, nil
+		return &docResult{key: key, name: name, id: id, body: cached.Body}, nil
 	case resp.StatusCode == http.StatusOK:
 		body, err := readCapped(resp.Body, s.maxPackument)
 		if err != nil {
 			uerr := &upstreamError{URL: target.String(), Err: err}
 			s.metrics.upstreamErrors.inc("packument", errorReason(uerr))
-			return s.staleOr(key, cached, uerr)
+			return s.staleOr(key, name, cached, uerr)
 		}
 		pk, err := registry.ParsePackument(body)
-		if err == nil && pk.Name != "" && pk.Name != name {
-			err = fmt.Errorf("the upstream returned the document of %q", pk.Name)
+		if err == nil {
+			err = checkDocumentName(pk, name)
 		}
 		if err != nil {
 			s.metrics.upstreamErrors.inc("packument", "invalid")
-			return nil, &invalidDocumentError{URL: target.String(), Body: body, Err: err}
-		}
-		if pk.Name == "" {
-			pk.Name = name
+			return nil, &invalidDocumentError{URL: target.String(), Err: err}
 		}
 		etag := resp.Header.Get("ETag")
 		d := &cache.Document{Body: body, ContentType: resp.Header.Get("Content-Type"), ETag: etag,
@@ -194,34 +239,39 @@ func (s *Server) revalidate(ctx context.Context, up *upstream, name, key, client
 		id := documentID(etag, body)
 		s.metas.set(key, docMeta{id: id, fetchedAt: now})
 		s.metrics.cacheLookups.inc("packument", "miss")
-		return &docResult{key: key, id: id, body: body, pk: pk}, nil
+		return &docResult{key: key, name: name, id: id, body: body, pk: pk}, nil
 	}
 	uerr := statusError(target.String(), resp)
 	s.metrics.upstreamErrors.inc("packument", errorReason(uerr))
 	if uerr.notFound() {
 		// The package is gone upstream: a cached copy must not outlive it.
-		s.metas.delete(key)
-		if err := s.cache.DeleteDocument(key); err != nil && !errors.Is(err, cache.ErrMiss) {
-			s.log.Warn("dropping a packument the upstream no longer has failed", "key", key, "err", err)
-		}
+		s.forgetDocument(key)
 		return nil, uerr
 	}
 	if uerr.authFailure() {
 		return nil, uerr
 	}
-	return s.staleOr(key, cached, uerr)
+	return s.staleOr(key, name, cached, uerr)
+}
+
+// forgetDocument drops a cached document, from memory and disk.
+func (s *Server) forgetDocument(key string) {
+	s.metas.delete(key)
+	if err := s.cache.DeleteDocument(key); err != nil && !errors.Is(err, cache.ErrMiss) {
+		s.log.Warn("dropping a cached packument failed", "key", key, "err", err)
+	}
 }
 
 // errInvalidDocument marks an upstream answer that is not a packument.
 var errInvalidDocument = errors.New("not a valid packument")
 
 // invalidDocumentError is an upstream 200 whose body is not a packument
-// the proxy can read. It keeps the body: in fail-open mode it is served
-// unfiltered.
+// the proxy can read, or is another package's. It is never served, not
+// even with fail_open: its tarball URLs point at the upstream, so a client
+// would fetch them past the policy and the integrity check.
 type invalidDocumentError struct {
-	URL  string
-	Body []byte
-	Err  error
+	URL string
+	Err error
 }
 
 func (e *invalidDocumentError) Error() string {
@@ -232,7 +282,7 @@ func (e *invalidDocumentError) Is(target error) bool { return target == errInval
 
 // staleOr serves the cached copy when the upstream failed, or returns the
 // failure when nothing is cached.
-func (s *Server) staleOr(key string, cached *cache.Document, err error) (*docResult, error) {
+func (s *Server) staleOr(key, name string, cached *cache.Document, err error) (*docResult, error) {
 	if cached == nil {
 		return nil, err
 	}
@@ -242,7 +292,7 @@ func (s *Server) staleOr(key string, cached *cache.Document, err error) (*docRes
 	s.metrics.staleServed.inc()
 	s.metrics.cacheLookups.inc("packument", "stale")
 	s.log.Warn("upstream failed; serving the cached packument", "key", key, "age", now.Sub(cached.FetchedAt).Round(time.Second), "err", err)
-	return &docResult{key: key, id: id, body: cached.Body, stale: true}, nil
+	return &docResult{key: key, name: name, id: id, body: cached.Body, stale: true}, nil
 }
 
 // documentID identifies a document body: its ETag when the upstream sent

@@ -45,7 +45,9 @@ func evalKey(docKey, id string, gen uint64) string {
 }
 
 // evaluate applies the policy in force to a document, once per (document,
-// generation) while valid.
+// generation) while valid. The evaluation is keyed by doc.key, which names
+// the route's package, and evaluates the document under that name
+// (docResult.packument).
 func (s *Server) evaluate(doc *docResult) (*evaluation, error) {
 	st := s.policy.Load()
 	ek := evalKey(doc.key, doc.id, st.gen)
@@ -54,12 +56,15 @@ func (s *Server) evaluate(doc *docResult) (*evaluation, error) {
 		return e, nil
 	}
 	v, err, _ := s.flight.Do("eval|"+ek, func() (any, error) {
-		pk := doc.pk
-		if pk == nil {
-			var err error
-			if pk, err = registry.ParsePackument(doc.body); err != nil {
-				return nil, fmt.Errorf("%w: %v", errInvalidDocument, err)
+		pk, err := doc.packument()
+		if err != nil {
+			if doc.pk == nil {
+				// A cached body that cannot be evaluated (unreadable, or
+				// another package's) is dropped, so that the next request
+				// fetches the document afresh instead of revalidating it.
+				s.forgetDocument(doc.key)
 			}
+			return nil, err
 		}
 		e := newEvaluation(pk, st.decider.Evaluate(pk), doc.id, st.gen)
 		s.evals.add(ek, e, e.size)

@@ -15,7 +15,7 @@ import (
 func (s *Server) servePackument(w http.ResponseWriter, r *http.Request, rt route) {
 	v := variantFor(r.Header.Get("Accept"))
 	up := s.ups.forName(rt.name)
-	auth := r.Header.Get("Authorization")
+	auth := up.clientAuth(r.Header.Get("Authorization"))
 
 	// The fast path: a fresh document already filtered under the policy
 	// in force is served from memory, without touching the disk.
@@ -31,15 +31,17 @@ func (s *Server) servePackument(w http.ResponseWriter, r *http.Request, rt route
 	s.metrics.cacheLookups.inc("rendered", "miss")
 	doc, err := s.document(r.Context(), up, rt.name, auth)
 	if err != nil {
-		var bad *invalidDocumentError
-		if s.failOpen && errors.As(err, &bad) {
-			s.serveUnfiltered(w, r, rt.name, bad)
-			return
-		}
+		// Even with fail_open a document the proxy cannot read (or another
+		// package's) is never served raw: its tarball URLs point at the
+		// upstream, past the policy and the integrity check.
 		s.writeUpstreamFailure(w, rt.name, up, err)
 		return
 	}
 	e, err := s.evaluate(doc)
+	if errors.Is(err, errInvalidDocument) {
+		s.writeUpstreamFailure(w, rt.name, up, err)
+		return
+	}
 	if err == nil {
 		// Pre-analysis of dist-tag targets (analysis.go); may hold the
 		// response a bounded while for a young one.
@@ -52,21 +54,6 @@ func (s *Server) servePackument(w http.ResponseWriter, r *http.Request, rt route
 	}
 	s.log.Error("filtering a packument failed", "name", rt.name, "err", err)
 	writeError(w, http.StatusBadGateway, "vigil: could not filter the document of "+rt.name+" (failing closed)")
-}
-
-// serveUnfiltered is fail-open's answer to a document the proxy cannot
-// read: the upstream's bytes, with a warning. Its tarballs are still
-// refused (nothing to verify them against), so nothing unverified is
-// installed; only resolution is let through.
-func (s *Server) serveUnfiltered(w http.ResponseWriter, r *http.Request, name string, bad *invalidDocumentError) {
-	s.log.Warn("fail-open: serving a packument the policy could not read, unfiltered", "name", name, "err", bad.Err)
-	w.Header().Set("X-Vigil-Warning", "unfiltered: the firewall could not read this document (fail_open)")
-	w.Header().Set("Content-Type", registry.MediaTypeJSON)
-	w.Header().Set("Content-Length", strconv.Itoa(len(bad.Body)))
-	w.WriteHeader(http.StatusOK)
-	if r.Method != http.MethodHead {
-		_, _ = w.Write(bad.Body)
-	}
 }
 
 // evaluationFor returns the policy's evaluation of name's document,
@@ -94,7 +81,7 @@ func (s *Server) evaluationFor(ctx context.Context, up *upstream, name, auth str
 // manifest, as the registry serves it, unless the version is held back.
 func (s *Server) serveVersion(w http.ResponseWriter, r *http.Request, rt route) {
 	up := s.ups.forName(rt.name)
-	auth := r.Header.Get("Authorization")
+	auth := up.clientAuth(r.Header.Get("Authorization"))
 	doc, err := s.document(r.Context(), up, rt.name, auth)
 	if err != nil {
 		s.writeUpstreamFailure(w, rt.name, up, err)

@@ -63,11 +63,15 @@ type Options struct {
 	PackumentTTL time.Duration
 	// FailOpen changes what an upstream failure means when nothing is
 	// cached: the upstream's own answer (status, Retry-After, body) is
-	// passed through instead of the proxy's 502/503, and a document the
-	// proxy cannot parse is served unfiltered with a warning. Integrity
-	// is never relaxed: a tarball is served only verified. See
-	// docs/proxy.md.
+	// passed through instead of the proxy's 502/503. A document the proxy
+	// cannot read, or another package's, is still refused (never served
+	// raw, with the upstream's tarball URLs), and integrity is never
+	// relaxed: a tarball is served only verified. See docs/proxy.md.
 	FailOpen bool
+	// PublicMetrics serves the metrics on the registry listener too, at
+	// /-/vigil/metrics, without authentication. Off by default: the admin
+	// API's /metrics serves them behind its token.
+	PublicMetrics bool
 
 	// HTTPClient sends upstream requests; nil builds one with connection
 	// and header timeouts.
@@ -110,6 +114,7 @@ type Server struct {
 	userAgent    string
 	now          func() time.Time
 	failOpen     bool
+	pubMetrics   bool
 	ttl          time.Duration
 	staleRetry   time.Duration
 	maxPackument int64
@@ -160,6 +165,7 @@ func New(opts Options) (*Server, error) {
 		userAgent:       opts.UserAgent,
 		now:             opts.Now,
 		failOpen:        opts.FailOpen,
+		pubMetrics:      opts.PublicMetrics,
 		ttl:             orDefault(opts.PackumentTTL, DefaultPackumentTTL),
 		staleRetry:      orDefault(opts.StaleRetry, DefaultStaleRetry),
 		maxPackument:    orDefault(opts.MaxPackumentSize, DefaultMaxPackumentSize),

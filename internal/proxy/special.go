@@ -36,6 +36,10 @@ func (s *Server) serveSpecial(w http.ResponseWriter, r *http.Request, rt route) 
 		s.serveHealth(w, r)
 		return
 	case "vigil/metrics":
+		if !s.pubMetrics {
+			writeError(w, http.StatusNotFound, "vigil: the metrics are served on the admin API (GET /metrics); set proxy.public_metrics to serve them here")
+			return
+		}
 		s.serveMetrics(w, r)
 		return
 	}

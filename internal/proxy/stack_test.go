@@ -149,6 +149,12 @@ type stackOptions struct {
 	decider     Decider       // replaces the testDecider
 	cacheBytes  int64
 	clock       *testClock // shared with a decider built outside; default testNow
+	// noPublicMetrics leaves Options.PublicMetrics at its default (off);
+	// the stack serves /-/vigil/metrics otherwise, for the metrics tests.
+	noPublicMetrics bool
+	// publicForwardAuth forwards client credentials to the default
+	// upstream (forward_auth: true).
+	publicForwardAuth bool
 }
 
 // stack is a running proxy in front of fake registries: "upstream" serves
@@ -213,11 +219,16 @@ func startStack(t testing.TB, o stackOptions) *stack {
 	// The proxy's own listener first: its URL is the public URL.
 	st.proxy = httptest.NewUnstartedServer(nil)
 	public := "http://" + st.proxy.Listener.Addr().String() + "/"
+	var fwd *bool // the default: not forwarded to the default upstream
+	if o.publicForwardAuth {
+		fwd = &o.publicForwardAuth
+	}
 	srv, err := New(Options{
 		Upstreams: []Upstream{
-			{URL: st.upstream.URL()},
+			{URL: st.upstream.URL(), ForwardAuth: fwd},
 			{URL: st.private.URL(), Scopes: []string{"@acme"}, Token: o.privateTok},
 		},
+		PublicMetrics:   !o.noPublicMetrics,
 		PublicURL:       public,
 		Cache:           c,
 		Decider:         decider,

@@ -33,7 +33,7 @@ var errNotCacheable = errors.New("the verified tarball could not be kept in the 
 // serveTarball answers GET/HEAD /<name>/-/<file>.tgz.
 func (s *Server) serveTarball(w *statusRecorder, r *http.Request, rt route) {
 	up := s.ups.forName(rt.name)
-	auth := r.Header.Get("Authorization")
+	auth := up.clientAuth(r.Header.Get("Authorization"))
 	rec := s.newRecord(r, rt.name, rt.version)
 	recorded := false
 	defer func() {

@@ -26,12 +26,30 @@ type Upstream struct {
 	// Token, when set, is sent as "Authorization: Bearer <token>" instead
 	// of the client's own Authorization.
 	Token string
+	// ForwardAuth says whether the client's Authorization is sent here
+	// (when there is no Token). nil means the default: true for a scoped
+	// upstream (how clients authenticate to a private registry), false for
+	// the default upstream — a token a client holds for the proxy's host
+	// (npm sends it on every request) must not reach a public third-party
+	// registry, and documents fetched without it are shared by every
+	// client (one cache entry, coalesced fetches).
+	ForwardAuth *bool
 }
+
+// DefaultMaxCredentialFetches bounds the concurrent document fetches an
+// upstream runs with client credentials (each keyed by its credential,
+// so neither cached for nor coalesced with another client's): arbitrary
+// Authorization values cannot start an unbounded number of large reads.
+const DefaultMaxCredentialFetches = 8
 
 // upstream is a validated Upstream.
 type upstream struct {
-	base  *url.URL // ends in "/"
-	token string
+	base        *url.URL // ends in "/"
+	token       string
+	forwardAuth bool
+	// credFetches is a semaphore over the document fetches made with a
+	// client's own credentials.
+	credFetches chan struct{}
 }
 
 func (u *upstream) String() string { return u.base.String() }
@@ -62,7 +80,11 @@ func newUpstreams(list []Upstream) (*upstreams, error) {
 				base.RawPath += "/"
 			}
 		}
-		up := &upstream{base: base, token: u.Token}
+		forward := len(u.Scopes) > 0
+		if u.ForwardAuth != nil {
+			forward = *u.ForwardAuth
+		}
+		up := &upstream{base: base, token: u.Token, forwardAuth: forward, credFetches: make(chan struct{}, DefaultMaxCredentialFetches)}
 		if len(u.Scopes) == 0 {
 			if us.def != nil {
 				return nil, fmt.Errorf("upstream %d %q: two default upstreams (%s and %s); give one of them scopes", i+1, u.URL, us.def, base)
@@ -135,8 +157,21 @@ func (u *upstream) sameOrigin(target *url.URL) bool {
 	return strings.EqualFold(target.Scheme, u.base.Scheme) && strings.EqualFold(target.Host, u.base.Host)
 }
 
+// clientAuth is the part of a client's Authorization header that matters
+// for this upstream: the header itself when it is forwarded there, else
+// "" (a configured token replaces it; an upstream that does not forward
+// client credentials never sees them). Requests take it once, at the
+// route, so cache keys, coalescing and upstream requests all agree.
+func (u *upstream) clientAuth(header string) string {
+	if u.token != "" || !u.forwardAuth {
+		return ""
+	}
+	return header
+}
+
 // authorization is the Authorization header to send to target: the
-// configured token, else the client's own; nothing to another host.
+// configured token, else the client's own when this upstream forwards
+// it; nothing to another host.
 func (u *upstream) authorization(target *url.URL, client string) string {
 	if !u.sameOrigin(target) {
 		return ""
@@ -144,7 +179,7 @@ func (u *upstream) authorization(target *url.URL, client string) string {
 	if u.token != "" {
 		return "Bearer " + u.token
 	}
-	return client
+	return u.clientAuth(client)
 }
 
 // newUpstreamClient is the HTTP client for upstream requests. It has no
