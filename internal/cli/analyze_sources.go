@@ -102,21 +102,82 @@ func (a *analyzer) analyzeDependency(ctx context.Context, u *depUnit) report.Ana
 // fromFolder analyses an installed package folder. Its nested
 // node_modules holds other packages, analysed on their own, so it is left
 // out. The verdict is cached under a digest of the files read: a folder
-// edited after installation is a different package.
+// edited after installation is a different package. The stat index
+// remembers that digest for the folder's metadata (sizes, times, inodes),
+// so that a folder whose metadata has not moved is not read again.
 func (a *analyzer) fromFolder(ctx context.Context, res report.AnalyzeResult, u *depUnit) report.AnalyzeResult {
 	res.Source, res.Location = report.SourceNodeModules, u.folder
-	arc, err := tarball.ReadDir(ctx, u.folder, a.limits)
+	state := a.folderState(ctx, u.folder)
+	indexed := ""
+	if state != nil {
+		if key, ok := a.cache.FolderKey(state); ok {
+			if e, ok := a.cacheGet(ctx, key); ok {
+				res.Cached = true
+				return fillFromCache(res, e, u, u.pkg.Integrity)
+			}
+			indexed = key // the verdict was trimmed: read and analyse
+		}
+	}
+	arc, err := readFolder(ctx, u.folder, a.limits)
 	if err != nil {
 		res.Error = "cannot read the installed folder: " + rules.Sanitize(err.Error(), 400)
 		return res
 	}
+	// What was read is what state describes only if nothing moved while
+	// it was read.
+	if state != nil && !verdictcache.RecheckFolder(ctx, state) {
+		state = nil
+	}
 	withoutNested(arc)
 	key := folderKey(arc)
-	if e, ok := a.cacheGet(ctx, key); ok {
-		res.Cached = true
-		return fillFromCache(res, e, u, u.pkg.Integrity)
+	if key != indexed {
+		if e, ok := a.cacheGet(ctx, key); ok {
+			res.Cached = true
+			a.recordFolder(ctx, state, key)
+			return fillFromCache(res, e, u, u.pkg.Integrity)
+		}
 	}
-	return a.analyzeArchive(ctx, res, arc, key, u, u.pkg.Integrity, nil)
+	res = a.analyzeArchive(ctx, res, arc, key, u, u.pkg.Integrity, nil)
+	if res.Report != nil {
+		a.recordFolder(ctx, state, key)
+	}
+	return res
+}
+
+// readFolder reads an installed folder; tests count its calls.
+var readFolder = tarball.ReadDir
+
+// folderKeyVersion names folderKey's definition and what it is computed
+// from (the nested node_modules left out), for the stat index: a stat
+// entry recorded under another definition is not used.
+const folderKeyVersion = "folder-sha256 v1, without nested node_modules"
+
+// folderState fingerprints an installed folder's metadata for the stat
+// index, or returns nil when there is no cache or the folder cannot be
+// indexed here (the platform or filesystem has no trustworthy change
+// times, the walk failed): it is then read and hashed.
+func (a *analyzer) folderState(ctx context.Context, folder string) *verdictcache.FolderState {
+	if a.cache == nil {
+		return nil
+	}
+	salt := fmt.Sprintf("%s; limits %+v", folderKeyVersion, a.limits)
+	s, err := verdictcache.StatFolder(ctx, folder, salt, a.limits.MaxEntries)
+	if err != nil {
+		a.e.logger.Debug("stat index: hashing the folder", "folder", folder, "err", err)
+		return nil
+	}
+	return s
+}
+
+// recordFolder records key in the stat index as the digest of the folder
+// in state (nil: nothing to record).
+func (a *analyzer) recordFolder(ctx context.Context, state *verdictcache.FolderState, key string) {
+	if state == nil || a.cache == nil {
+		return
+	}
+	if err := a.cache.PutFolderKey(ctx, state, key); err != nil {
+		a.e.logger.Warn("cannot write the verdict cache's stat index", "err", err)
+	}
 }
 
 // fromRegistry downloads a dependency the project did not install and

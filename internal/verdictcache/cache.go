@@ -223,7 +223,16 @@ func (c *Cache) Put(ctx context.Context, key string, e *Entry) error {
 	if err != nil {
 		return fmt.Errorf("verdict cache: encoding: %w", err)
 	}
-	p := c.path(key)
+	if err := writeAtomic(c.path(key), data); err != nil {
+		return err
+	}
+	c.writes.Add(1)
+	return nil
+}
+
+// writeAtomic writes data to p through a temporary file renamed into
+// place, so a concurrent reader sees the old file or the new one.
+func writeAtomic(p string, data []byte) error {
 	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
 		return fmt.Errorf("verdict cache: %w", err)
 	}
@@ -243,11 +252,11 @@ func (c *Cache) Put(ctx context.Context, key string, e *Entry) error {
 		_ = os.Remove(tmp.Name())
 		return fmt.Errorf("verdict cache: writing %s: %w", p, werr)
 	}
-	c.writes.Add(1)
 	return nil
 }
 
-// Trim removes the least recently used entries until the folder holds at
+// Trim removes the least recently used entries (verdicts and stat index
+// entries alike) until the folder holds at
 // most MaxBytes (it trims to 90 % so that every run does not trim again),
 // and temporary files left by killed processes. It returns how many files
 // it removed.
@@ -260,34 +269,39 @@ func (c *Cache) Trim(ctx context.Context) (int, error) {
 	var files []file
 	var total int64
 	removed := 0
-	root := filepath.Join(c.dir, entriesDir())
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) {
-				return nil // removed by a concurrent Trim
+	var err error
+	for _, root := range []string{filepath.Join(c.dir, entriesDir()), filepath.Join(c.dir, statDir())} {
+		err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				if errors.Is(err, fs.ErrNotExist) {
+					return nil // removed by a concurrent Trim, or no stat index yet
+				}
+				return err
 			}
-			return err
-		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		if d.IsDir() {
-			return nil
-		}
-		info, err := d.Info()
-		if err != nil {
-			return nil // gone meanwhile
-		}
-		if strings.HasPrefix(d.Name(), ".tmp-") {
-			if time.Since(info.ModTime()) > staleTemp && os.Remove(p) == nil {
-				removed++
+			if err := ctx.Err(); err != nil {
+				return err
 			}
+			if d.IsDir() {
+				return nil
+			}
+			info, err := d.Info()
+			if err != nil {
+				return nil // gone meanwhile
+			}
+			if strings.HasPrefix(d.Name(), ".tmp-") {
+				if time.Since(info.ModTime()) > staleTemp && os.Remove(p) == nil {
+					removed++
+				}
+				return nil
+			}
+			files = append(files, file{p, info.Size(), info.ModTime()})
+			total += info.Size()
 			return nil
+		})
+		if err != nil {
+			break
 		}
-		files = append(files, file{p, info.Size(), info.ModTime()})
-		total += info.Size()
-		return nil
-	})
+	}
 	if err != nil {
 		return removed, fmt.Errorf("verdict cache: trimming: %w", err)
 	}
