@@ -380,8 +380,9 @@ func (s *Server) redecide(ctx context.Context, up *upstream, name, version, auth
 		if err != nil {
 			return nil, err
 		}
-		e = newEvaluation(pk, st.decider.Evaluate(pk), doc.id, st.gen)
-		s.evals.add(evalKey(doc.key, doc.id, st.gen), e, e.size)
+		epoch := s.epochs.of(name)
+		e = newEvaluation(pk, st.decider.Evaluate(pk), doc.id, st.gen, epoch)
+		s.evals.add(evalKey(doc.key, doc.id, st.gen, epoch), e, e.size)
 		s.held.update(e, s.now())
 	}
 	// Documents rendered meanwhile from the older evaluation go too.
@@ -392,6 +393,9 @@ func (s *Server) redecide(ctx context.Context, up *upstream, name, version, auth
 // forgetPackage drops every cached evaluation and filtered document of
 // name (all credentials' copies): the next request recomputes them.
 func (s *Server) forgetPackage(up *upstream, name string) {
+	// The epoch moves first: an evaluation still under way stores its
+	// result under the old epoch, which nothing reads any more.
+	s.epochs.bump(name)
 	match := packageKeys(up, name)
 	s.evals.removeIf(match)
 	s.renders.removeIf(match)

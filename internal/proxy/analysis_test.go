@@ -556,10 +556,10 @@ func TestPackageKeys(t *testing.T) {
 		key  string
 		want bool
 	}{
-		{evalKey(docKey(up, "evil", ""), "id1", 3), true},
-		{renderKey(docKey(up, "evil", "Bearer x"), "id1", 3, variantFull), true},
-		{evalKey(docKey(up, "evil-twin", ""), "id1", 3), false},
-		{evalKey(docKey(up, "@x/evil", ""), "id1", 3), false},
+		{evalKey(docKey(up, "evil", ""), "id1", 3, 0), true},
+		{renderKey(docKey(up, "evil", "Bearer x"), "id1", 3, 7, variantFull), true},
+		{evalKey(docKey(up, "evil-twin", ""), "id1", 3, 0), false},
+		{evalKey(docKey(up, "@x/evil", ""), "id1", 3, 0), false},
 		{docKey(up, "evil", ""), false},
 	} {
 		if got := match(tc.key); got != tc.want {
@@ -567,8 +567,8 @@ func TestPackageKeys(t *testing.T) {
 		}
 	}
 	c := newLRU[int](1 << 20)
-	c.add(evalKey(docKey(up, "evil", ""), "a", 1), 1, 10)
-	c.add(evalKey(docKey(up, "evilx", ""), "a", 1), 2, 10)
+	c.add(evalKey(docKey(up, "evil", ""), "a", 1, 0), 1, 10)
+	c.add(evalKey(docKey(up, "evilx", ""), "a", 1, 0), 2, 10)
 	if n := c.removeIf(match); n != 1 || c.size() != 10 {
 		t.Errorf("removeIf removed %d, %d bytes left", n, c.size())
 	}

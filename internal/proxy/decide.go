@@ -49,6 +49,8 @@ type evaluation struct {
 	name  string
 	docID string
 	gen   uint64
+	// epoch is the package's epoch when the evaluation started (epoch.go).
+	epoch uint64
 	dists map[string]distInfo // by version
 	size  int64               // approximate bytes held, for the LRU
 }
@@ -62,8 +64,8 @@ type distInfo struct {
 	file      string // the last path segment of tarball
 }
 
-func newEvaluation(pk *registry.Packument, ev Evaluation, docID string, gen uint64) *evaluation {
-	e := &evaluation{Evaluation: ev, name: pk.Name, docID: docID, gen: gen, dists: make(map[string]distInfo, len(pk.Versions))}
+func newEvaluation(pk *registry.Packument, ev Evaluation, docID string, gen, epoch uint64) *evaluation {
+	e := &evaluation{Evaluation: ev, name: pk.Name, docID: docID, gen: gen, epoch: epoch, dists: make(map[string]distInfo, len(pk.Versions))}
 	if e.Decisions == nil {
 		e.Decisions = map[string]policy.Decision{}
 	}

@@ -40,8 +40,8 @@ func (r *rendered) valid(now time.Time) bool {
 	return r.validUntil.IsZero() || now.Before(r.validUntil)
 }
 
-func evalKey(docKey, id string, gen uint64) string {
-	return docKey + "|" + id + "|" + strconv.FormatUint(gen, 10)
+func evalKey(docKey, id string, gen, epoch uint64) string {
+	return docKey + "|" + id + "|" + strconv.FormatUint(gen, 10) + "." + strconv.FormatUint(epoch, 10)
 }
 
 // evaluate applies the policy in force to a document, once per (document,
@@ -50,7 +50,8 @@ func evalKey(docKey, id string, gen uint64) string {
 // (docResult.packument).
 func (s *Server) evaluate(doc *docResult) (*evaluation, error) {
 	st := s.policy.Load()
-	ek := evalKey(doc.key, doc.id, st.gen)
+	epoch := s.epochs.of(doc.name)
+	ek := evalKey(doc.key, doc.id, st.gen, epoch)
 	now := s.now()
 	if e, ok := s.evals.get(ek); ok && e.valid(now) {
 		return e, nil
@@ -66,7 +67,7 @@ func (s *Server) evaluate(doc *docResult) (*evaluation, error) {
 			}
 			return nil, err
 		}
-		e := newEvaluation(pk, st.decider.Evaluate(pk), doc.id, st.gen)
+		e := newEvaluation(pk, st.decider.Evaluate(pk), doc.id, st.gen, epoch)
 		s.evals.add(ek, e, e.size)
 		s.held.update(e, now)
 		for v := range e.Removed {
@@ -85,13 +86,13 @@ func (s *Server) evaluate(doc *docResult) (*evaluation, error) {
 	return v.(*evaluation), nil
 }
 
-func renderKey(docKey, id string, gen uint64, v variant) string {
-	return evalKey(docKey, id, gen) + "|" + string(v)
+func renderKey(docKey, id string, gen, epoch uint64, v variant) string {
+	return evalKey(docKey, id, gen, epoch) + "|" + string(v)
 }
 
 // render returns the served form of doc under e.
 func (s *Server) render(doc *docResult, e *evaluation, v variant) (*rendered, error) {
-	rk := renderKey(doc.key, doc.id, e.gen, v)
+	rk := renderKey(doc.key, doc.id, e.gen, e.epoch, v)
 	if r, ok := s.renders.get(rk); ok && r.valid(s.now()) {
 		return r, nil
 	}

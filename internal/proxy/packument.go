@@ -22,7 +22,7 @@ func (s *Server) servePackument(w http.ResponseWriter, r *http.Request, rt route
 	key := docKey(up, rt.name, auth)
 	now := s.now()
 	if m, ok := s.metas.get(key); ok && s.fresh(m, now) {
-		if rr, ok := s.renders.get(renderKey(key, m.id, s.policy.Load().gen, v)); ok && rr.valid(now) {
+		if rr, ok := s.renders.get(renderKey(key, m.id, s.policy.Load().gen, s.epochs.of(rt.name), v)); ok && rr.valid(now) {
 			s.metrics.cacheLookups.inc("rendered", "hit")
 			s.writeRendered(w, r, rr, false)
 			return
@@ -62,7 +62,7 @@ func (s *Server) evaluationFor(ctx context.Context, up *upstream, name, auth str
 	key := docKey(up, name, auth)
 	now := s.now()
 	if m, ok := s.metas.get(key); ok && s.fresh(m, now) {
-		if e, ok := s.evals.get(evalKey(key, m.id, s.policy.Load().gen)); ok && e.valid(now) {
+		if e, ok := s.evals.get(evalKey(key, m.id, s.policy.Load().gen, s.epochs.of(name))); ok && e.valid(now) {
 			return e, nil, nil
 		}
 	}

@@ -105,6 +105,7 @@ type Options struct {
 // Server is the registry firewall. Its Handler serves the registry API;
 // AdminHandler the admin API.
 type Server struct {
+	epochs       packageEpochs
 	log          *slog.Logger
 	ups          *upstreams
 	publicURL    string
