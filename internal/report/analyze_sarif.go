@@ -49,6 +49,9 @@ type analyzeSarifURIBase struct {
 
 type analyzeSarifRunProps struct {
 	Summary AnalyzeSummary `json:"summary"`
+	// CleanPackagesOmitted counts the clean packages that had findings,
+	// which are not reported as results (see buildAnalyzeSARIF).
+	CleanPackagesOmitted int `json:"cleanPackagesOmitted"`
 }
 
 type analyzeSarifTool struct {
@@ -152,6 +155,16 @@ func buildAnalyzeSARIF(run *AnalyzeRun, opts Options) *analyzeSarifLog {
 				Level:   "error",
 				Message: sarifText{Text: rules.Sanitize(r.Target, 300) + ": " + r.Error + " (counts as suspicious)"},
 			})
+			continue
+		}
+		if r.Verdict == analyze.Clean {
+			// A clean package's low findings (a polyfilled fetch, a
+			// build script) are not alerts: over a project's thousands
+			// of dependencies they would bury the ones that matter. The
+			// JSON report keeps them.
+			if len(r.Findings) > 0 {
+				out.Properties.CleanPackagesOmitted++
+			}
 			continue
 		}
 		for j := range r.Findings {
