@@ -278,16 +278,17 @@ func runProxy(ctx context.Context, e *env, f proxyFlags, cmd *cobra.Command) err
 		public = defaultPublicURL(ln.Addr().String())
 	}
 	srv, err := proxy.New(proxy.Options{
-		Upstreams:     ups,
-		PublicURL:     public,
-		Cache:         c,
-		Decider:       decider,
-		Recorder:      recorder,
-		Logger:        e.logger,
-		PackumentTTL:  cfg.Proxy.Cache.PackumentTTL.Std(),
-		FailOpen:      cfg.Proxy.FailOpen,
-		PublicMetrics: cfg.Proxy.PublicMetrics,
-		UserAgent:     "vigil-proxy/" + Version,
+		Upstreams:      ups,
+		PublicURL:      public,
+		Cache:          c,
+		Decider:        decider,
+		Recorder:       recorder,
+		Logger:         e.logger,
+		PackumentTTL:   cfg.Proxy.Cache.PackumentTTL.Std(),
+		FailOpen:       cfg.Proxy.FailOpen,
+		PublicMetrics:  cfg.Proxy.PublicMetrics,
+		TrustedProxies: cfg.Proxy.TrustedPrefixes(),
+		UserAgent:      "vigil-proxy/" + Version,
 	})
 	if err != nil {
 		ln.Close()

@@ -149,8 +149,18 @@ func TestProxyCommand(t *testing.T) {
 	if code, _ := httpGet(t, base+"debug/-/debug-4.4.1.tgz", ""); code != 200 {
 		t.Errorf("clean tarball: %d", code)
 	}
-	if code, body := httpGet(t, base+"debug/-/debug-4.4.2.tgz", ""); code != 403 || !strings.Contains(body, "vigil blocked debug@4.4.2: MAL-2025-46974") {
-		t.Errorf("malware tarball: %d %s", code, body)
+	// Through a trusted proxy (proxy.trusted_proxies: [127.0.0.1]): the
+	// record names the client the proxy forwards.
+	req, _ := http.NewRequest("GET", base+"debug/-/debug-4.4.2.tgz", nil)
+	req.Header.Set("X-Forwarded-For", "203.0.113.9")
+	resp, err := (&http.Client{Timeout: 20 * time.Second}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 403 || !strings.Contains(string(b), "vigil blocked debug@4.4.2: MAL-2025-46974") {
+		t.Errorf("malware tarball: %d %s", resp.StatusCode, b)
 	}
 	if code, body := httpGet(t, adminURL+"held", "admintok"); code != 200 || !strings.Contains(body, `"name": "debug"`) {
 		t.Errorf("admin /held: %d %s", code, body)
@@ -192,7 +202,8 @@ func TestProxyCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(ds) != 2 || ds[0].Version != "4.4.1" || ds[0].Status != 200 || ds[1].Action != policy.Block || ds[1].Status != 403 || ds[0].NpmCommand != "install" {
+	if len(ds) != 2 || ds[0].Version != "4.4.1" || ds[0].Status != 200 || ds[1].Action != policy.Block || ds[1].Status != 403 || ds[0].NpmCommand != "install" ||
+		ds[0].Client != "127.0.0.1" || ds[1].Client != "203.0.113.9" {
 		t.Errorf("records: %+v", ds)
 	}
 }
@@ -200,7 +211,7 @@ func TestProxyCommand(t *testing.T) {
 func writeProxyConfig(t *testing.T, dir string) string {
 	t.Helper()
 	path := filepath.Join(dir, "vigil.yaml")
-	writeFile(t, path, "policy:\n  advisories:\n    malware: block\nproxy:\n  cache:\n    packument_ttl: 1m\n")
+	writeFile(t, path, "policy:\n  advisories:\n    malware: block\nproxy:\n  trusted_proxies: [127.0.0.1]\n  cache:\n    packument_ttl: 1m\n")
 	return path
 }
 

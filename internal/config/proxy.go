@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -41,6 +42,13 @@ type Proxy struct {
 	// the metrics are on the admin API's /metrics, behind its token.
 	// /-/vigil/healthz is always public.
 	PublicMetrics bool `yaml:"public_metrics"`
+	// TrustedProxies are the load balancers and ingresses in front of the
+	// proxy, as IP addresses or CIDR prefixes ("10.0.0.0/8", "2001:db8::/32",
+	// "192.0.2.7"). A request whose peer is one of them is recorded under
+	// the client its X-Forwarded-For or Forwarded header names; from any
+	// other peer those headers are ignored. Default: none (the peer is the
+	// client). See docs/proxy.md.
+	TrustedProxies []string `yaml:"trusted_proxies"`
 	// Store is "sqlite:///path/vigil.db", a plain path, or
 	// "postgres://…"; "" (the default) means the store package's default
 	// location (internal/store.DefaultDSN, overridable by $VIGIL_STORE).
@@ -204,6 +212,18 @@ func (p *Proxy) validate(l *locator) error {
 			return l.errorf(field+".forward_auth", "forward_auth: true has no effect with token_env: the token replaces the client's Authorization (remove one of them)")
 		}
 	}
+	seen := map[netip.Prefix]int{}
+	for i, raw := range p.TrustedProxies {
+		field := fmt.Sprintf("proxy.trusted_proxies[%d]", i)
+		pfx, err := ParseTrustedProxy(raw)
+		if err != nil {
+			return l.errorf(field, "%v", err)
+		}
+		if j, dup := seen[pfx]; dup {
+			return l.errorf(field, "%q is already listed as proxy.trusted_proxies[%d]", raw, j)
+		}
+		seen[pfx] = i
+	}
 	if p.Cache.MaxSize < 0 {
 		return l.errorf("proxy.cache.max_size", "must not be negative")
 	}
@@ -211,6 +231,55 @@ func (p *Proxy) validate(l *locator) error {
 		return l.errorf("proxy.store", "%v", err)
 	}
 	return nil
+}
+
+// ParseTrustedProxy reads one proxy.trusted_proxies entry: an IP address
+// (a one-address prefix) or a CIDR prefix without host bits. Refused: a
+// zone, an IPv4-mapped IPv6 form (write the IPv4 one), and a prefix of
+// length 0, which would let every client choose its recorded address.
+func ParseTrustedProxy(s string) (netip.Prefix, error) {
+	if strings.TrimSpace(s) != s || s == "" {
+		return netip.Prefix{}, fmt.Errorf("%q is not an IP address or CIDR prefix (e.g. 10.0.0.0/8, 192.0.2.7)", s)
+	}
+	var pfx netip.Prefix
+	if strings.Contains(s, "/") {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return netip.Prefix{}, fmt.Errorf("%q is not a CIDR prefix (e.g. 10.0.0.0/8, 2001:db8::/32)", s)
+		}
+		if p.Masked() != p {
+			return netip.Prefix{}, fmt.Errorf("%q has bits set after the prefix length: write %s", s, p.Masked())
+		}
+		pfx = p
+	} else {
+		a, err := netip.ParseAddr(s)
+		if err != nil {
+			return netip.Prefix{}, fmt.Errorf("%q is not an IP address or CIDR prefix (e.g. 10.0.0.0/8, 192.0.2.7)", s)
+		}
+		if a.Zone() != "" {
+			return netip.Prefix{}, fmt.Errorf("%q: an address with a zone is not accepted (remove %%%s)", s, a.Zone())
+		}
+		pfx = netip.PrefixFrom(a, a.BitLen())
+	}
+	if pfx.Addr().Is4In6() {
+		return netip.Prefix{}, fmt.Errorf("%q is an IPv4-mapped IPv6 address: write the IPv4 form", s)
+	}
+	if pfx.Bits() == 0 {
+		return netip.Prefix{}, fmt.Errorf("%q trusts every address: any client could choose the address it is recorded under (list the balancers' addresses)", s)
+	}
+	return pfx, nil
+}
+
+// TrustedPrefixes returns TrustedProxies parsed; entries that do not
+// parse (a section that was not validated) are left out.
+func (p *Proxy) TrustedPrefixes() []netip.Prefix {
+	var out []netip.Prefix
+	for _, s := range p.TrustedProxies {
+		if pfx, err := ParseTrustedProxy(s); err == nil {
+			out = append(out, pfx)
+		}
+	}
+	return out
 }
 
 func validateListen(addr string) error {

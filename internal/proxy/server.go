@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -72,6 +73,11 @@ type Options struct {
 	// /-/vigil/metrics, without authentication. Off by default: the admin
 	// API's /metrics serves them behind its token.
 	PublicMetrics bool
+	// TrustedProxies are the peers (load balancers, ingresses) whose
+	// X-Forwarded-For and Forwarded headers name the client recorded for
+	// a download; from any other peer both are ignored. Empty: the peer
+	// is the client. See clientaddr.go.
+	TrustedProxies []netip.Prefix
 
 	// HTTPClient sends upstream requests; nil builds one with connection
 	// and header timeouts.
@@ -116,6 +122,7 @@ type Server struct {
 	now          func() time.Time
 	failOpen     bool
 	pubMetrics   bool
+	trusted      trustedProxies
 	ttl          time.Duration
 	staleRetry   time.Duration
 	maxPackument int64
@@ -167,6 +174,7 @@ func New(opts Options) (*Server, error) {
 		now:             opts.Now,
 		failOpen:        opts.FailOpen,
 		pubMetrics:      opts.PublicMetrics,
+		trusted:         newTrustedProxies(opts.TrustedProxies),
 		ttl:             orDefault(opts.PackumentTTL, DefaultPackumentTTL),
 		staleRetry:      orDefault(opts.StaleRetry, DefaultStaleRetry),
 		maxPackument:    orDefault(opts.MaxPackumentSize, DefaultMaxPackumentSize),

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strings"
 	"sync"
 	"testing"
@@ -155,6 +156,8 @@ type stackOptions struct {
 	// publicForwardAuth forwards client credentials to the default
 	// upstream (forward_auth: true).
 	publicForwardAuth bool
+	// trustedProxies is Options.TrustedProxies.
+	trustedProxies []netip.Prefix
 }
 
 // stack is a running proxy in front of fake registries: "upstream" serves
@@ -240,6 +243,7 @@ func startStack(t testing.TB, o stackOptions) *stack {
 		TarballTimeout:  o.timeout,
 		HeaderTimeout:   o.timeout,
 		Now:             st.clock.Now,
+		TrustedProxies:  o.trustedProxies,
 	})
 	if err != nil {
 		t.Fatal(err)

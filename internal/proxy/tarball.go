@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"time"
 
@@ -34,7 +33,7 @@ var errNotCacheable = errors.New("the verified tarball could not be kept in the 
 func (s *Server) serveTarball(w *statusRecorder, r *http.Request, rt route) {
 	up := s.ups.forName(rt.name)
 	auth := up.clientAuth(r.Header.Get("Authorization"))
-	rec := s.newRecord(r, rt.name, rt.version)
+	rec, peer := s.newRecord(r, rt.name, rt.version)
 	recorded := false
 	defer func() {
 		if !recorded {
@@ -81,19 +80,19 @@ func (s *Server) serveTarball(w *statusRecorder, r *http.Request, rt route) {
 	}
 	switch {
 	case d.DryRun && d.Action != policy.Allow:
-		s.log.Warn("dry run: policy would "+string(d.Action)+" this tarball; serving it", "package", rt.name, "version", version, "reason", rec.Reason)
+		s.log.Warn("dry run: policy would "+string(d.Action)+" this tarball; serving it", "package", rt.name, "version", version, "reason", rec.Reason, "client", rec.Client, "peer", peer)
 		w.Header().Set("X-Vigil-Warning", headerSafe("dry run: would "+string(d.Action)+" "+rt.name+"@"+version+": "+rec.Reason, 1024))
 		rec.Action = policy.Allow
 	case d.Action == policy.Block:
 		s.countDecision(d, "tarball")
 		msg := "vigil blocked " + rt.name + "@" + version + ": " + rec.Reason
-		s.log.Warn("blocked a tarball", "package", rt.name, "version", version, "reason", rec.Reason, "client", rec.Client)
+		s.log.Warn("blocked a tarball", "package", rt.name, "version", version, "reason", rec.Reason, "client", rec.Client, "peer", peer)
 		refused(http.StatusForbidden, msg)
 		return
 	case d.Action == policy.Warn:
 		s.countDecision(d, "tarball")
 		msg := headerSafe("vigil warns about "+rt.name+"@"+version+": "+rec.Reason, 1024)
-		s.log.Warn("served a tarball with a warning", "package", rt.name, "version", version, "reason", rec.Reason, "client", rec.Client)
+		s.log.Warn("served a tarball with a warning", "package", rt.name, "version", version, "reason", rec.Reason, "client", rec.Client, "peer", peer)
 		w.Header().Set("X-Vigil-Warning", msg)
 		w.Header().Set("npm-notice", msg)
 	}
@@ -221,23 +220,27 @@ func (s *Server) countDecision(d policy.Decision, route string) {
 	}
 }
 
-// newRecord starts the download record of a tarball request.
-func (s *Server) newRecord(r *http.Request, name, version string) *store.Download {
-	client := r.RemoteAddr
-	if host, _, err := net.SplitHostPort(client); err == nil {
-		client = host
+// newRecord starts the download record of a tarball request, and returns
+// the connection's peer: the client, or the trusted proxy that forwarded
+// the request (the record keeps only the client; the peer is logged).
+func (s *Server) newRecord(r *http.Request, name, version string) (*store.Download, string) {
+	ca := s.trusted.resolve(r)
+	if ca.Note != "" {
+		s.log.Debug("forwarding headers from a trusted proxy not used; recording the proxy's address", "package", name, "peer", ca.Peer, "why", ca.Note)
+	} else if ca.Source != "peer" {
+		s.log.Debug("tarball request forwarded by a trusted proxy", "package", name, "client", ca.Client, "peer", ca.Peer, "from", ca.Source)
 	}
 	return &store.Download{
 		Time:       s.now().UTC(),
 		Name:       name,
 		Version:    version,
-		Client:     client,
+		Client:     ca.Client,
 		UserAgent:  r.Header.Get("User-Agent"),
 		NpmCommand: r.Header.Get("npm-command"),
 		NpmSession: r.Header.Get("npm-session"),
 		NpmScope:   r.Header.Get("npm-scope"),
 		Action:     policy.Allow,
-	}
+	}, ca.Peer
 }
 
 // record hands a finished download to the recorder. A failure is logged
