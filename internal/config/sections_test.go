@@ -24,24 +24,27 @@ func TestPolicyAndProxyFull(t *testing.T) {
 			Exclude:    []string{"typescript", "@myorg/*", "@types/*"},
 			AllowFixes: true,
 		},
-		Analysis:       AnalysisPolicy{OnFirstRequest: true, Malicious: "warn", Suspicious: "allow"},
+		Analysis:       AnalysisPolicy{OnFirstRequest: true, PreAnalyseTags: true, Malicious: "warn", Suspicious: "allow"},
 		TrustDowngrade: ActionPolicy{Action: "block"},
 		InstallScripts: InstallScriptsPolicy{Action: "block", Allow: []string{"esbuild", "@swc/*", "node-gyp-*"}},
 	}
 	if !reflect.DeepEqual(c.Policy, wantPolicy) {
 		t.Errorf("policy\n got %+v\nwant %+v", c.Policy, wantPolicy)
 	}
+	noForward := false
 	wantProxy := Proxy{
 		Listen:      "0.0.0.0:8080",
 		AdminListen: "127.0.0.1:8081",
 		PublicURL:   "https://npm.example.com/vigil/",
 		Upstreams: []Upstream{
 			{URL: "https://npm.example.com/private/", Scopes: []string{"@myorg", "@myorg-internal"}, TokenEnv: "MYORG_NPM_TOKEN"},
-			{URL: "https://registry.npmjs.org/"},
+			{URL: "https://registry.npmjs.org/", ForwardAuth: &noForward},
 		},
-		Cache:    ProxyCache{Dir: "/var/cache/vigil", MaxSize: 512 * MiB, PackumentTTL: Duration(90 * time.Second)},
-		FailOpen: true,
-		Store:    "postgres://vigil@db.example.com/vigil",
+		Cache:          ProxyCache{Dir: "/var/cache/vigil", MaxSize: 512 * MiB, PackumentTTL: Duration(90 * time.Second)},
+		FailOpen:       true,
+		Store:          "postgres://vigil@db.example.com/vigil",
+		PublicMetrics:  true,
+		TrustedProxies: []string{"10.0.0.0/8", "2001:db8::1"},
 	}
 	if !reflect.DeepEqual(c.Proxy, wantProxy) {
 		t.Errorf("proxy\n got %+v\nwant %+v", c.Proxy, wantProxy)
