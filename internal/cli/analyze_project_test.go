@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/vigil-sec/vigil/internal/npm"
+	"github.com/vigil-sec/vigil/internal/tarball/tarballtest"
 )
 
 // A synthetic install-time dropper written for these tests: its
@@ -59,7 +60,7 @@ func testDeps(t *testing.T) []*dep {
 		{name: "@acme/colors", version: "0.3.0", files: scopedFiles()},
 	}
 	for _, d := range ds {
-		d.tgz = makeTgz(t, d.files)
+		d.tgz = tarballtest.Pack(t, d.files)
 	}
 	return ds
 }
@@ -281,7 +282,7 @@ func TestAnalyzeLockfileFailures(t *testing.T) {
 	serve(fake, ds[:1]) // only tiny-pad is on the registry
 	// helper's tarball is served with other bytes than the lockfile
 	// records.
-	fake.tarballs[ds[1].path()] = makeTgz(t, map[string]string{"package.json": `{"name":"helper","version":"2.1.0"}`, "index.js": "/* swapped */"})
+	fake.tarballs[ds[1].path()] = tarballtest.Pack(t, map[string]string{"package.json": `{"name":"helper","version":"2.1.0"}`, "index.js": "/* swapped */"})
 	lock := writeLockfile(t, t.TempDir(), url, ds)
 
 	code, out, errs := run(t, "analyze", lock, "--format", "json")
@@ -351,7 +352,7 @@ func TestAnalyzeLockfileOfflineFromNPMCache(t *testing.T) {
 	}
 	// @acme/colors's cache entry holds other bytes: it must not be
 	// analysed in place of the real package.
-	writeCacache(t, npmDir, sri(ds[3].tgz), makeTgz(t, map[string]string{"package.json": `{"name":"@acme/colors","version":"0.3.0"}`}))
+	writeCacache(t, npmDir, sri(ds[3].tgz), tarballtest.Pack(t, map[string]string{"package.json": `{"name":"@acme/colors","version":"0.3.0"}`}))
 
 	code, out, errs := run(t, "analyze", lock, "--offline", "--format", "json")
 	if code != ExitFindings {

@@ -1,12 +1,10 @@
 package cli
 
 import (
-	"archive/tar"
-	"bytes"
-	"compress/gzip"
 	"crypto/sha512"
 	"encoding/base64"
 	"encoding/json"
+	"github.com/vigil-sec/vigil/internal/tarball/tarballtest"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -16,34 +14,10 @@ import (
 	"testing"
 )
 
-// makeTgz builds a package tarball the way npm packs one: every entry under
-// package/.
-func makeTgz(t *testing.T, files map[string]string) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	gz := gzip.NewWriter(&buf)
-	tw := tar.NewWriter(gz)
-	for name, data := range files {
-		if err := tw.WriteHeader(&tar.Header{Name: "package/" + name, Mode: 0o644, Size: int64(len(data)), Typeflag: tar.TypeReg}); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := tw.Write([]byte(data)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := tw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := gz.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
-
 func writeTgz(t *testing.T, files map[string]string) string {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), "pkg.tgz")
-	if err := os.WriteFile(p, makeTgz(t, files), 0o644); err != nil {
+	if err := os.WriteFile(p, tarballtest.Pack(t, files), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return p
@@ -342,8 +316,8 @@ func (f *fakeNPM) publish(t *testing.T, name string, listed, unlisted map[string
 
 func TestAnalyzeRegistry(t *testing.T) {
 	fake, url := newFakeNPM(t)
-	benign := makeTgz(t, map[string]string{"package.json": manifest("tiny-pad", "1.0.0"), "index.js": benignFiles["index.js"]})
-	bad := makeTgz(t, map[string]string{"package.json": manifest("tiny-pad", "1.0.1"), "index.js": syntheticSwapper})
+	benign := tarballtest.Pack(t, map[string]string{"package.json": manifest("tiny-pad", "1.0.0"), "index.js": benignFiles["index.js"]})
+	bad := tarballtest.Pack(t, map[string]string{"package.json": manifest("tiny-pad", "1.0.1"), "index.js": syntheticSwapper})
 	fake.publish(t, "tiny-pad", map[string][]byte{"1.0.0": benign}, map[string][]byte{"1.0.1": bad})
 
 	t.Run("listed", func(t *testing.T) {

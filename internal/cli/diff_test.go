@@ -1,9 +1,7 @@
 package cli
 
 import (
-	"archive/tar"
 	"bytes"
-	"compress/gzip"
 	"context"
 	"crypto/sha1"
 	"crypto/sha512"
@@ -12,14 +10,13 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"github.com/vigil-sec/vigil/internal/tarball/tarballtest"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
-	"time"
 )
 
 var updateDiffGolden = flag.Bool("update-diff", false, "rewrite the golden files in testdata/diff/")
@@ -53,39 +50,6 @@ var padLite = map[string]map[string]string{
 	},
 }
 
-// npmMtime is the modification time npm pack gives every entry.
-var npmMtime = time.Date(1985, 10, 26, 8, 15, 0, 0, time.UTC)
-
-// packTgz builds a tarball the way npm packs one (entries under package/,
-// sorted, fixed mtime), so its bytes and integrity are reproducible.
-func packTgz(t *testing.T, files map[string]string) []byte {
-	t.Helper()
-	names := make([]string, 0, len(files))
-	for n := range files {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	var buf bytes.Buffer
-	gz := gzip.NewWriter(&buf)
-	tw := tar.NewWriter(gz)
-	for _, n := range names {
-		hdr := &tar.Header{Name: "package/" + n, Mode: 0o644, Size: int64(len(files[n])), Typeflag: tar.TypeReg, ModTime: npmMtime, Format: tar.FormatUSTAR}
-		if err := tw.WriteHeader(hdr); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := tw.Write([]byte(files[n])); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := tw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := gz.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
-
 // padLiteRegistry serves pad-lite the way registry.npmjs.org does: the
 // full packument (testdata/diff/pad-lite.packument.json, with each
 // version's real integrity, shasum, size and tarball URL filled in) and
@@ -99,7 +63,7 @@ func padLiteRegistry(t *testing.T) *httptest.Server {
 	}
 	doc := string(tmpl)
 	for v, files := range padLite {
-		tgz := packTgz(t, files)
+		tgz := tarballtest.Pack(t, files)
 		tarballs["/pad-lite/-/pad-lite-"+v+".tgz"] = tgz
 		s512 := sha512.Sum512(tgz)
 		s1 := sha1.Sum(tgz)
@@ -238,7 +202,7 @@ func TestDiffRegistryJSON(t *testing.T) {
 func TestDiffTarballsAndFolders(t *testing.T) {
 	dir := t.TempDir()
 	a := filepath.Join(dir, "a.tgz")
-	if err := os.WriteFile(a, packTgz(t, padLite["1.0.1"]), 0o644); err != nil {
+	if err := os.WriteFile(a, tarballtest.Pack(t, padLite["1.0.1"]), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	folder := filepath.Join(dir, "b")
@@ -310,7 +274,7 @@ func TestDiffRegistryFromEnvironment(t *testing.T) {
 func TestDiffErrors(t *testing.T) {
 	srv := padLiteRegistry(t)
 	tgz := filepath.Join(t.TempDir(), "x.tgz")
-	if err := os.WriteFile(tgz, packTgz(t, padLite["1.0.0"]), 0o644); err != nil {
+	if err := os.WriteFile(tgz, tarballtest.Pack(t, padLite["1.0.0"]), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	notGzip := filepath.Join(t.TempDir(), "bad.tgz")
@@ -344,7 +308,7 @@ func TestDiffErrors(t *testing.T) {
 
 func TestDiffIdenticalReleases(t *testing.T) {
 	tgz := filepath.Join(t.TempDir(), "x.tgz")
-	if err := os.WriteFile(tgz, packTgz(t, padLite["1.0.0"]), 0o644); err != nil {
+	if err := os.WriteFile(tgz, tarballtest.Pack(t, padLite["1.0.0"]), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	code, out, errs := runDiffCLI(t, tgz, tgz)

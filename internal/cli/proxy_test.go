@@ -1,9 +1,7 @@
 package cli
 
 import (
-	"archive/tar"
 	"bytes"
-	"compress/gzip"
 	"context"
 	"crypto/sha512"
 	"encoding/base64"
@@ -20,6 +18,7 @@ import (
 
 	"github.com/vigil-sec/vigil/internal/policy"
 	"github.com/vigil-sec/vigil/internal/store"
+	"github.com/vigil-sec/vigil/internal/tarball/tarballtest"
 )
 
 // lockedBuffer is a bytes.Buffer safe to read while Run writes to it.
@@ -43,17 +42,7 @@ func (b *lockedBuffer) String() string {
 // tinyTarball is a package tarball as npm pack lays it out.
 func tinyTarball(t *testing.T, name, version string) []byte {
 	t.Helper()
-	var buf bytes.Buffer
-	zw := gzip.NewWriter(&buf)
-	tw := tar.NewWriter(zw)
-	body := fmt.Sprintf(`{"name":%q,"version":%q}`, name, version)
-	if err := tw.WriteHeader(&tar.Header{Name: "package/package.json", Mode: 0o644, Size: int64(len(body)), Typeflag: tar.TypeReg}); err != nil {
-		t.Fatal(err)
-	}
-	tw.Write([]byte(body))
-	tw.Close()
-	zw.Close()
-	return buf.Bytes()
+	return tarballtest.Pack(t, map[string]string{"package.json": fmt.Sprintf(`{"name":%q,"version":%q}`, name, version)})
 }
 
 // fakeDebugRegistry serves debug 4.4.1 (clean) and 4.4.2 (MAL-2025-46974

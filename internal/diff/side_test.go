@@ -1,9 +1,6 @@
 package diff
 
 import (
-	"archive/tar"
-	"bytes"
-	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
@@ -11,29 +8,8 @@ import (
 
 	"github.com/vigil-sec/vigil/internal/analyze"
 	"github.com/vigil-sec/vigil/internal/registry"
+	"github.com/vigil-sec/vigil/internal/tarball/tarballtest"
 )
-
-func tgz(t *testing.T, files map[string]string) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	gz := gzip.NewWriter(&buf)
-	tw := tar.NewWriter(gz)
-	for name, data := range files {
-		if err := tw.WriteHeader(&tar.Header{Name: "package/" + name, Mode: 0o644, Size: int64(len(data)), Typeflag: tar.TypeReg}); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := tw.Write([]byte(data)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := tw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := gz.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
 
 // fetcher serves releases of one packument from memory.
 type fetcher struct {
@@ -54,8 +30,8 @@ func (f *fetcher) FetchVersion(_ context.Context, name, version string) (*regist
 func TestAgainstPrevious(t *testing.T) {
 	pk := linePackument(t)
 	f := &fetcher{pk: pk, tarballs: map[string][]byte{
-		"2.0.1": tgz(t, map[string]string{"package.json": `{"name":"@vigil-test/line","version":"2.0.1"}`, "index.js": "module.exports = 1;\n"}),
-		"2.0.2": tgz(t, map[string]string{"package.json": `{"name":"@vigil-test/line","version":"2.0.2","scripts":{"postinstall":"node i.js"}}`,
+		"2.0.1": tarballtest.Pack(t, map[string]string{"package.json": `{"name":"@vigil-test/line","version":"2.0.1"}`, "index.js": "module.exports = 1;\n"}),
+		"2.0.2": tarballtest.Pack(t, map[string]string{"package.json": `{"name":"@vigil-test/line","version":"2.0.2","scripts":{"postinstall":"node i.js"}}`,
 			"index.js": "module.exports = 1;\n", "i.js": "require('https').get('https://198.51.100.23/x');\n"}),
 	}}
 	b, err := f.FetchVersion(context.Background(), pk.Name, "2.0.2")

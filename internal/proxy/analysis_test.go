@@ -1,9 +1,7 @@
 package proxy
 
 import (
-	"archive/tar"
 	"bytes"
-	"compress/gzip"
 	"context"
 	"crypto/sha1"
 	"crypto/sha512"
@@ -31,6 +29,7 @@ import (
 	"github.com/vigil-sec/vigil/internal/policy"
 	"github.com/vigil-sec/vigil/internal/registry"
 	"github.com/vigil-sec/vigil/internal/tarball"
+	"github.com/vigil-sec/vigil/internal/tarball/tarballtest"
 	"github.com/vigil-sec/vigil/internal/verdictcache"
 )
 
@@ -71,36 +70,7 @@ func packFixture(t testing.TB, dir, version string) []byte {
 		}
 		files[en.Name()] = b
 	}
-	return tarGz(t, files)
-}
-
-// tarGz packs files (name → contents) under package/, sorted by name.
-func tarGz(t testing.TB, files map[string][]byte) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	zw := gzip.NewWriter(&buf)
-	tw := tar.NewWriter(zw)
-	mtime := time.Date(1985, 10, 26, 8, 15, 0, 0, time.UTC)
-	names := make([]string, 0, len(files))
-	for n := range files {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	for _, n := range names {
-		if err := tw.WriteHeader(&tar.Header{Name: "package/" + n, Mode: 0o644, Size: int64(len(files[n])), ModTime: mtime, Typeflag: tar.TypeReg}); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := tw.Write(files[n]); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := tw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
+	return tarballtest.Pack(t, files)
 }
 
 // servePackage adds a package to a fake registry: one version per tarball
@@ -658,7 +628,7 @@ func benchPackage(t testing.TB, name, version string) []byte {
 		}
 		files[file] = []byte(b.String())
 	}
-	return tarGz(t, files)
+	return tarballtest.Pack(t, files)
 }
 
 // BenchmarkFirstRequestAnalysis measures what analysing on first request

@@ -1,7 +1,6 @@
 package proxy
 
 import (
-	"archive/tar"
 	"bytes"
 	"compress/gzip"
 	"crypto/sha1"
@@ -11,6 +10,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"github.com/vigil-sec/vigil/internal/tarball/tarballtest"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -128,29 +128,10 @@ func sri(b []byte) string {
 // package/package.json and package/index.js.
 func buildTarball(t testing.TB, name, version string) []byte {
 	t.Helper()
-	var buf bytes.Buffer
-	zw := gzip.NewWriter(&buf)
-	tw := tar.NewWriter(zw)
-	files := []struct{ name, body string }{
-		{"package/package.json", fmt.Sprintf(`{"name":%q,"version":%q,"main":"index.js","license":"MIT"}`, name, version)},
-		{"package/index.js", fmt.Sprintf("module.exports = %q;\n", name+"@"+version)},
-	}
-	mtime := time.Date(1985, 10, 26, 8, 15, 0, 0, time.UTC) // what npm pack writes
-	for _, fl := range files {
-		if err := tw.WriteHeader(&tar.Header{Name: fl.name, Mode: 0o644, Size: int64(len(fl.body)), ModTime: mtime, Typeflag: tar.TypeReg}); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := tw.Write([]byte(fl.body)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := tw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
+	return tarballtest.Pack(t, map[string]string{
+		"package.json": fmt.Sprintf(`{"name":%q,"version":%q,"main":"index.js","license":"MIT"}`, name, version),
+		"index.js":     fmt.Sprintf("module.exports = %q;\n", name+"@"+version),
+	})
 }
 
 // hitCount is how many requests reached path.

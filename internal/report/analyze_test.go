@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -170,35 +169,7 @@ func TestAnalyzeJSONSchemaDocumented(t *testing.T) {
 	if !ok {
 		t.Fatalf("%s has no section for vigil analyze", jsonSchemaDoc)
 	}
-	var schema any
-	if err := json.Unmarshal(raw, &schema); err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	var walk func(v any)
-	walk = func(v any) {
-		switch v := v.(type) {
-		case map[string]any:
-			if props, ok := v["properties"].(map[string]any); ok {
-				for name := range props {
-					names = append(names, name)
-				}
-			}
-			for _, child := range v {
-				walk(child)
-			}
-		case []any:
-			for _, child := range v {
-				walk(child)
-			}
-		}
-	}
-	walk(schema)
-	slices.Sort(names)
-	names = slices.Compact(names)
-	if len(names) < 40 {
-		t.Fatalf("found only %d property names in the schema; the walk is broken", len(names))
-	}
+	names := schemaPropertyNames(t, raw)
 	for _, name := range names {
 		if !bytes.Contains(section, []byte("`"+name+"`")) {
 			t.Errorf("schema property %q is not documented in the analyze section of %s", name, jsonSchemaDoc)

@@ -121,35 +121,7 @@ func TestJSONSchemaDocumented(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var schema any
-	if err := json.Unmarshal(raw, &schema); err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	var walk func(v any)
-	walk = func(v any) {
-		switch v := v.(type) {
-		case map[string]any:
-			if props, ok := v["properties"].(map[string]any); ok {
-				for name := range props {
-					names = append(names, name)
-				}
-			}
-			for _, child := range v {
-				walk(child)
-			}
-		case []any:
-			for _, child := range v {
-				walk(child)
-			}
-		}
-	}
-	walk(schema)
-	slices.Sort(names)
-	names = slices.Compact(names)
-	if len(names) < 40 {
-		t.Fatalf("found only %d property names in the schema; the walk is broken", len(names))
-	}
+	names := schemaPropertyNames(t, raw)
 	for _, name := range names {
 		if !bytes.Contains(doc, []byte("`"+name+"`")) {
 			t.Errorf("schema property %q is not documented in %s", name, jsonSchemaDoc)
@@ -279,4 +251,40 @@ func TestSARIFContent(t *testing.T) {
 	if a, b := run.Results[0].PartialFingerprints[fingerprintKey], log2.Runs[0].Results[0].PartialFingerprints[fingerprintKey]; a != b {
 		t.Errorf("fingerprint changed with the line: %s vs %s", a, b)
 	}
+}
+
+// schemaPropertyNames lists, sorted and unique, every property name a JSON
+// Schema declares at any depth, so a test can check each is documented.
+func schemaPropertyNames(t *testing.T, raw []byte) []string {
+	t.Helper()
+	var schema any
+	if err := json.Unmarshal(raw, &schema); err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	var walk func(v any)
+	walk = func(v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			if props, ok := v["properties"].(map[string]any); ok {
+				for name := range props {
+					names = append(names, name)
+				}
+			}
+			for _, child := range v {
+				walk(child)
+			}
+		case []any:
+			for _, child := range v {
+				walk(child)
+			}
+		}
+	}
+	walk(schema)
+	slices.Sort(names)
+	names = slices.Compact(names)
+	if len(names) < 40 {
+		t.Fatalf("found only %d property names in the schema; the walk is broken", len(names))
+	}
+	return names
 }
