@@ -360,6 +360,13 @@ func (w *walker) full(n int) bool {
 
 // ---- statements ----
 
+// loopBody walks a loop's body one loop deeper (Call.LoopDepth).
+func (w *walker) loopBody(body js.IStmt) {
+	w.loops++
+	w.stmt(body)
+	w.loops--
+}
+
 func (w *walker) stmt(n js.IStmt) {
 	if n == nil || w.stop() {
 		return
@@ -380,39 +387,29 @@ func (w *walker) stmt(n js.IStmt) {
 		w.stmt(n.Body)
 		w.stmt(n.Else)
 	case *js.DoWhileStmt:
-		w.loops++
-		w.stmt(n.Body)
-		w.loops--
+		w.loopBody(n.Body)
 		w.expr(n.Cond, 0)
 	case *js.WhileStmt:
 		w.expr(n.Cond, 0)
-		w.loops++
-		w.stmt(n.Body)
-		w.loops--
+		w.loopBody(n.Body)
 	case *js.ForStmt:
 		w.expr(n.Init, 0)
 		w.expr(n.Cond, 0)
 		w.expr(n.Post, 0)
 		if n.Body != nil {
-			w.loops++
-			w.stmt(n.Body)
-			w.loops--
+			w.loopBody(n.Body)
 		}
 	case *js.ForInStmt:
 		w.expr(n.Init, 0)
 		w.expr(n.Value, 0)
 		if n.Body != nil {
-			w.loops++
-			w.stmt(n.Body)
-			w.loops--
+			w.loopBody(n.Body)
 		}
 	case *js.ForOfStmt:
 		w.expr(n.Init, 0)
 		w.expr(n.Value, 0)
 		if n.Body != nil {
-			w.loops++
-			w.stmt(n.Body)
-			w.loops--
+			w.loopBody(n.Body)
 		}
 	case *js.SwitchStmt:
 		w.expr(n.Init, 0)
