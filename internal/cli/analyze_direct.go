@@ -11,6 +11,7 @@ import (
 	"os"
 
 	"github.com/vigil-sec/vigil/internal/analyze"
+	"github.com/vigil-sec/vigil/internal/analyze/facts"
 	"github.com/vigil-sec/vigil/internal/analyze/rules"
 	"github.com/vigil-sec/vigil/internal/diff"
 	"github.com/vigil-sec/vigil/internal/registry"
@@ -84,27 +85,32 @@ func (a *analyzer) analyzeDirect(ctx context.Context, t analyzeTarget) report.An
 	res.Warnings, res.NotLoaded = archiveNotes(arc)
 	pkg := analyze.FromArchive(arc, name, version, integrity)
 	pkg.RegistryManifest = manifest
-	rep, err := analyze.Analyze(ctx, pkg, analyze.Options{})
+	// analyze.Analyze in two steps, so that --against-previous reuses the
+	// facts instead of extracting them again.
+	fp, err := facts.Extract(ctx, pkg.Files, facts.Options{})
 	if err != nil {
 		res.Error = "cannot analyse: " + rules.Sanitize(err.Error(), 400)
 		return res
 	}
+	rep := analyze.Evaluate(pkg, fp, nil)
 	if a.f.againstPrevious && rel != nil {
-		rep, res.Previous = a.foldPrevious(ctx, rel, rep)
+		b := diff.FromArchive(arc, name, version, integrity)
+		b.Report, b.Facts, b.Packument, b.Manifest = rep, fp, rel.Packument, rel.Manifest
+		rep, res.Previous = a.foldPrevious(ctx, b, rep)
 	}
 	res.Report, res.Status = rep, "analysed"
 	return res
 }
 
-// foldPrevious compares rel with the previous release of its line and
+// foldPrevious compares b with the previous release of its line and
 // folds what is new into the report (diff.Fold); the returned note says
 // what it was compared with, or why it could not be.
-func (a *analyzer) foldPrevious(ctx context.Context, rel *registry.Release, rep *analyze.Report) (*analyze.Report, *report.AnalyzePrevious) {
+func (a *analyzer) foldPrevious(ctx context.Context, b diff.Side, rep *analyze.Report) (*analyze.Report, *report.AnalyzePrevious) {
 	note := &report.AnalyzePrevious{}
-	if prev, err := diff.PreviousOf(rel); err == nil {
+	if prev, err := diff.PreviousOf(&registry.Release{Name: b.Name, Version: b.Version, Packument: b.Packument}); err == nil {
 		note.Version = prev
 	}
-	d, err := diff.AgainstPrevious(ctx, a.client, rel, rep, diff.Options{NoHunks: true})
+	d, err := diff.AgainstPrevious(ctx, a.client, b, diff.Options{NoHunks: true})
 	switch {
 	case errors.Is(err, diff.ErrNoPrevious):
 		note.Note = "no earlier release in this line: nothing to compare with"

@@ -22,8 +22,11 @@ type Side struct {
 	// NotLoaded are files the reader did not load because they were too
 	// large: they can only be listed, not compared.
 	NotLoaded []NotLoaded
-	// Report is the release's analysis; Compare computes it when nil.
+	// Report is the release's analysis and Facts the facts it was made
+	// from; Compare computes them when nil. A caller that has just
+	// analysed the release passes both, so its files are not read twice.
 	Report *analyze.Report
+	Facts  *facts.Package
 	// Packument and Manifest are the registry's document for the package
 	// and the version's entry in it, when the release came from a
 	// registry. Registry signals are computed from B's packument.
@@ -176,9 +179,12 @@ func prepare(ctx context.Context, s Side, opt Options) (*prepared, error) {
 	for i, f := range s.Files {
 		p.byPath[f.Path] = i
 	}
-	fp, err := facts.Extract(ctx, s.Files, opt.Analyze.Facts)
-	if err != nil {
-		return nil, fmt.Errorf("%s@%s: %w", s.Name, s.Version, err)
+	fp := s.Facts
+	if fp == nil {
+		var err error
+		if fp, err = facts.Extract(ctx, s.Files, opt.Analyze.Facts); err != nil {
+			return nil, fmt.Errorf("%s@%s: %w", s.Name, s.Version, err)
+		}
 	}
 	p.facts = fp
 	if p.Name == "" {

@@ -61,17 +61,19 @@ func PreviousOf(b *registry.Release) (string, error) {
 	return prev, nil
 }
 
-// AgainstPrevious compares release b with its previous release (see
-// PreviousOf), fetched through f. bReport is b's analysis when the caller
-// already has it (nil to let Compare analyse b). It is what
-// `vigil analyze --against-previous` needs before Fold:
+// AgainstPrevious compares b, a release that came from a registry (its
+// Packument set, as FromRelease does), with its previous release (see
+// PreviousOf), fetched through f. It is what
+// `vigil analyze --against-previous` needs before Fold; a caller that has
+// just analysed b passes its Report and Facts along, so that b is not read
+// again:
 //
-//	d, err := diff.AgainstPrevious(ctx, client, rel, rep, diff.Options{})
+//	d, err := diff.AgainstPrevious(ctx, client, b, diff.Options{})
 //	if err == nil {
 //		rep = diff.Fold(rep, d)
 //	}
-func AgainstPrevious(ctx context.Context, f Fetcher, b *registry.Release, bReport *analyze.Report, opt Options) (*Diff, error) {
-	prev, err := PreviousOf(b)
+func AgainstPrevious(ctx context.Context, f Fetcher, b Side, opt Options) (*Diff, error) {
+	prev, err := PreviousOf(&registry.Release{Name: b.Name, Version: b.Version, Packument: b.Packument})
 	if err != nil {
 		return nil, err
 	}
@@ -83,9 +85,5 @@ func AgainstPrevious(ctx context.Context, f Fetcher, b *registry.Release, bRepor
 	if err != nil {
 		return nil, fmt.Errorf("previous release: %w", err)
 	}
-	sb, err := FromRelease(ctx, b, bReport, tarball.Limits{})
-	if err != nil {
-		return nil, err
-	}
-	return Compare(ctx, sa, sb, opt)
+	return Compare(ctx, sa, b, opt)
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/vigil-sec/vigil/internal/analyze"
 	"github.com/vigil-sec/vigil/internal/registry"
+	"github.com/vigil-sec/vigil/internal/tarball"
 	"github.com/vigil-sec/vigil/internal/tarball/tarballtest"
 )
 
@@ -38,7 +39,11 @@ func TestAgainstPrevious(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := AgainstPrevious(context.Background(), f, b, nil, Options{})
+	sb, err := FromRelease(context.Background(), b, nil, tarball.Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := AgainstPrevious(context.Background(), f, sb, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,15 +55,15 @@ func TestAgainstPrevious(t *testing.T) {
 		t.Errorf("folding a postinstall that reaches a raw IP, with a trust downgrade: %d → %d", d.B.Score, folded.Score)
 	}
 
-	first := &registry.Release{Name: pk.Name, Version: "0.3.0", Packument: pk}
-	if _, err := AgainstPrevious(context.Background(), f, first, nil, Options{}); !errors.Is(err, ErrNoPrevious) {
+	first := Side{Name: pk.Name, Version: "0.3.0", Packument: pk}
+	if _, err := AgainstPrevious(context.Background(), f, first, Options{}); !errors.Is(err, ErrNoPrevious) {
 		t.Errorf("first release: %v, want ErrNoPrevious", err)
 	}
 	if _, err := PreviousOf(&registry.Release{Name: "x", Version: "1.0.0"}); !errors.Is(err, ErrNoPrevious) {
 		t.Errorf("no packument: %v", err)
 	}
-	missing := &registry.Release{Name: pk.Name, Version: "2.0.1", Packument: pk}
-	if _, err := AgainstPrevious(context.Background(), f, missing, nil, Options{}); !errors.Is(err, registry.ErrNotFound) {
+	missing := Side{Name: pk.Name, Version: "2.0.1", Packument: pk}
+	if _, err := AgainstPrevious(context.Background(), f, missing, Options{}); !errors.Is(err, registry.ErrNotFound) {
 		t.Errorf("previous release not fetchable: %v", err)
 	}
 }
