@@ -4,7 +4,6 @@ import (
 	"crypto/sha512"
 	"encoding/base64"
 	"encoding/json"
-	"github.com/vigil-sec/vigil/internal/tarball/tarballtest"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -12,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/vigil-sec/vigil/internal/tarball/tarballtest"
 )
 
 func writeTgz(t *testing.T, files map[string]string) string {

@@ -10,13 +10,14 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"github.com/vigil-sec/vigil/internal/tarball/tarballtest"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/vigil-sec/vigil/internal/tarball/tarballtest"
 )
 
 var updateDiffGolden = flag.Bool("update-diff", false, "rewrite the golden files in testdata/diff/")

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/vigil-sec/vigil/internal/advisory"
+	"github.com/vigil-sec/vigil/internal/clienttest"
 	"github.com/vigil-sec/vigil/internal/config"
 	"github.com/vigil-sec/vigil/internal/policy"
 )
@@ -31,10 +32,8 @@ func newNPM(t *testing.T, st *stack) *npmClient {
 	if testing.Short() {
 		t.Skip("end-to-end npm test skipped with -short")
 	}
-	bin, err := exec.LookPath("npm")
-	if err != nil {
-		t.Skip("npm is not installed; the end-to-end test needs it")
-	}
+	// Skips without npm, or fails when VIGIL_REQUIRE_CLIENTS is set (CI).
+	bin := clienttest.Require(t, clienttest.NPM)
 	home := t.TempDir()
 	for _, f := range []string{"npmrc", "globalnpmrc"} {
 		if err := os.WriteFile(filepath.Join(home, f), nil, 0o600); err != nil {

@@ -10,7 +10,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"github.com/vigil-sec/vigil/internal/tarball/tarballtest"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -20,6 +19,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/vigil-sec/vigil/internal/tarball/tarballtest"
 )
 
 // fakeRegistry is an httptest server that behaves like the npm registry
