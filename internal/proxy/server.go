@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -247,7 +248,7 @@ func (s *Server) serveRegistry(w http.ResponseWriter, r *http.Request) {
 	rw := &statusRecorder{ResponseWriter: w}
 	routeName := "other"
 	defer func() {
-		s.metrics.requests.inc(routeName, fmt.Sprint(rw.statusOr200()))
+		s.metrics.requests.inc(routeName, strconv.Itoa(rw.statusOr200()))
 	}()
 	rt, err := parseRoute(r.URL.EscapedPath())
 	if err != nil {
